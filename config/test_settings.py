@@ -1,0 +1,18 @@
+"""The small override used by the test suite: a cheap password hasher and a test-only sample app."""
+
+import os
+
+os.environ.setdefault("CRM_ENV", "test")
+
+from .settings import *  # noqa: E402,F403
+from .settings import INSTALLED_APPS, REST_FRAMEWORK  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+INSTALLED_APPS = [*INSTALLED_APPS, "crm.core.tests.sample"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "10000/min"}}
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+LOGGING = {"version": 1, "disable_existing_loggers": False}
+CRM_TEST_URLS = True

@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from crm.core.views.health import healthz
+
+handler400 = "crm.core.views.errors.bad_request"
+handler403 = "crm.core.views.errors.permission_denied"
+handler404 = "crm.core.views.errors.page_not_found"
+handler500 = "crm.core.views.errors.server_error"
+
+api_v1 = [
+    path("", include("crm.core.api.urls")),
+    path("", include("crm.accounts.api.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("crm.accounts.urls")),
+    path("", include("crm.core.urls")),
+]
+
+if getattr(settings, "CRM_TEST_URLS", False):
+    urlpatterns += [path("", include("crm.core.tests.sample.urls"))]

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "crm.core"
+    label = "core"
+    verbose_name = _("Platform")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (task context for the journal)
+        from .registry import Module, NavItem, platform
+
+        from .tasks import AUDIT_EXPORT, audit_export_task
+
+        platform.register_job(AUDIT_EXPORT, audit_export_task)
+        platform.register_module(
+            Module(key="audit", label=_("Audit log"), actions=("view", "export"), order=950),
+            nav=[NavItem(_("Audit log"), "core:audit_log", "ti-history", "audit", order=950, section="admin")],
+        )

@@ -1,0 +1,269 @@
+"""The change journal: every create, update and delete of a registered model, with who, when, by
+which path, and each field's old and new value, written in the same transaction as the change.
+
+A model declares itself in its app's ``AppConfig.ready()``::
+
+    journal.register(Contact, exclude=["search_text"], redact=["password"])
+
+From then on every path is covered: ``save()`` and ``delete()`` (pages, API, admin, commands,
+tasks), cascaded deletes, many-to-many changes, and the bulk operations of ``JournaledQuerySet``
+(``update``, ``bulk_create``, ``bulk_update``). A test in ``crm/core/tests/test_journal.py``
+changes data through each path and finds each change here. The entry's id is its sequence number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, router, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+
+from . import context
+from .choices import JournalAction
+
+REDACTED = "***"
+
+
+@dataclass(frozen=True)
+class JournalOptions:
+    exclude: frozenset[str] = field(default_factory=frozenset)
+    redact: frozenset[str] = field(default_factory=frozenset)
+
+
+_registry: dict[type[models.Model], JournalOptions] = {}
+
+
+def register(model: type[models.Model], *, exclude: Iterable[str] = (), redact: Iterable[str] = ()) -> None:
+    """Journal every change of ``model``. ``redact`` fields record that they changed, never their values."""
+    if model in _registry:
+        return
+    _registry[model] = JournalOptions(exclude=frozenset(exclude), redact=frozenset(redact))
+    uid = f"crm-journal-{model._meta.label}"
+    pre_save.connect(_pre_save, sender=model, dispatch_uid=uid + "-pre", weak=False)
+    post_save.connect(_post_save, sender=model, dispatch_uid=uid + "-post", weak=False)
+    post_delete.connect(_post_delete, sender=model, dispatch_uid=uid + "-delete", weak=False)
+    for m2m in model._meta.local_many_to_many:
+        if m2m.name not in _registry[model].exclude:
+            m2m_changed.connect(_m2m_changed, sender=m2m.remote_field.through, dispatch_uid=f"{uid}-{m2m.name}", weak=False)
+
+
+def is_registered(model: type[models.Model]) -> bool:
+    return _meta_model(model) in _registry
+
+
+def registered_models() -> list[type[models.Model]]:
+    return list(_registry)
+
+
+def _meta_model(model: type[models.Model]) -> type[models.Model]:
+    return model._meta.concrete_model or model  # proxies journal as their concrete model
+
+
+def _options(model: type[models.Model]) -> JournalOptions:
+    return _registry[_meta_model(model)]
+
+
+def tracked_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    opts = _options(model)
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in opts.exclude and f.name not in {"created_at", "updated_at", "version"}
+    ]
+
+
+def field_names(model: type[models.Model], names: list[str]) -> list[str]:
+    """The tracked field names among ``names`` (accepting attnames such as ``owner_id``)."""
+    wanted = set(names)
+    return [f.name for f in tracked_fields(model) if f.name in wanted or f.attname in wanted]
+
+
+def to_json(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if hasattr(value, "name") and hasattr(value, "storage"):  # a FieldFile
+        return value.name or None
+    return str(value)
+
+
+def snapshot(obj: models.Model, names: Iterable[str] | None = None) -> dict[str, Any]:
+    wanted = set(names) if names is not None else None
+    return {
+        f.name: to_json(f.value_from_object(obj))
+        for f in tracked_fields(type(obj))
+        if wanted is None or f.name in wanted
+    }
+
+
+def _diff(model: type[models.Model], old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    opts = _options(model)
+    changes: dict[str, list[Any]] = {}
+    for name in new.keys() | old.keys():
+        before, after = old.get(name), new.get(name)
+        if before != after:
+            changes[name] = [REDACTED, REDACTED] if name in opts.redact else [before, after]
+    return changes
+
+
+def _entry(model: type[models.Model], pk: Any, repr_: str, action: str, changes: dict[str, Any]) -> Any:
+    from .models import JournalEntry
+
+    ctx = context.current()
+    return JournalEntry(
+        actor_id=ctx.actor_id,
+        actor_repr=ctx.actor_repr[:150],
+        source=ctx.source,
+        action=action,
+        content_type=ContentType.objects.get_for_model(_meta_model(model)),
+        object_id=str(pk),
+        object_repr=repr_[:200],
+        changes=changes,
+        request_id=ctx.request_id,
+    )
+
+
+def _write(entries: list[Any], using: str) -> None:
+    from .models import JournalEntry
+
+    if entries:
+        JournalEntry.objects.using(using).bulk_create(entries, batch_size=500)
+
+
+def _repr(obj: models.Model) -> str:
+    try:
+        return str(obj)
+    except Exception:  # a __str__ that needs a relation that is gone
+        return f"{obj._meta.verbose_name} {obj.pk}"
+
+
+# --- save / delete / many-to-many ------------------------------------------------------------------
+
+
+def _pre_save(sender: type[models.Model], instance: models.Model, raw: bool = False, **kwargs: Any) -> None:
+    if raw or instance._state.adding or instance.pk is None:
+        instance._journal_before = None  # type: ignore[attr-defined]
+        return
+    using = kwargs.get("using") or router.db_for_write(sender)
+    names = kwargs.get("update_fields")
+    names = field_names(sender, list(names)) if names else [f.name for f in tracked_fields(sender)]
+    before = sender._base_manager.using(using).filter(pk=instance.pk).first()
+    instance._journal_before = snapshot(before, names) if before is not None else None  # type: ignore[attr-defined]
+
+
+def _post_save(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    using = kwargs.get("using") or router.db_for_write(sender)
+    before = getattr(instance, "_journal_before", None)
+    instance._journal_before = None  # type: ignore[attr-defined]
+    if created or before is None:
+        after = snapshot(instance)
+        changes = {k: [None, v] for k, v in _diff(sender, {}, after).items()}
+        _write([_entry(sender, instance.pk, _repr(instance), JournalAction.CREATE, changes)], using)
+        return
+    after = snapshot(instance, before.keys())
+    changes = _diff(sender, before, after)
+    if changes:
+        _write([_entry(sender, instance.pk, _repr(instance), JournalAction.UPDATE, changes)], using)
+
+
+def _post_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+    using = kwargs.get("using") or router.db_for_write(sender)
+    changes = _diff(sender, snapshot(instance), {})
+    _write([_entry(sender, instance.pk, _repr(instance), JournalAction.DELETE, changes)], using)
+
+
+def _m2m_changed(sender: Any, instance: models.Model, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any) -> None:
+    if action not in {"post_add", "post_remove", "post_clear", "pre_clear"}:
+        return
+    using = kwargs.get("using") or router.db_for_write(type(instance))
+    for owner_model, m2m in _m2m_fields_for_through(sender):
+        if reverse:
+            # instance is on the far side: each owner row in pk_set changed.
+            if action == "pre_clear":
+                pk_set = set(getattr(instance, m2m.related_query_name()).values_list("pk", flat=True))
+                instance._journal_m2m_clear = pk_set  # type: ignore[attr-defined]
+                return
+            if action == "post_clear":
+                pk_set = getattr(instance, "_journal_m2m_clear", set())
+            verb = "add" if action == "post_add" else "remove"
+            entries = [
+                _entry(owner_model, pk, f"{owner_model._meta.verbose_name} {pk}", JournalAction.UPDATE,
+                       {m2m.name: {verb: [to_json(instance.pk)]}})
+                for pk in sorted(pk_set or [])
+            ]
+            _write(entries, using)
+            return
+        if action == "pre_clear":
+            instance._journal_m2m_clear = set(getattr(instance, m2m.name).values_list("pk", flat=True))  # type: ignore[attr-defined]
+            return
+        if action == "post_clear":
+            pk_set = getattr(instance, "_journal_m2m_clear", set())
+        if not pk_set:
+            return
+        verb = "add" if action == "post_add" else "remove"
+        change = {m2m.name: {verb: sorted(to_json(pk) for pk in pk_set)}}
+        _write([_entry(owner_model, instance.pk, _repr(instance), JournalAction.UPDATE, change)], using)
+
+
+def _m2m_fields_for_through(through: Any) -> list[tuple[type[models.Model], Any]]:
+    found = []
+    for model in _registry:
+        for m2m in model._meta.local_many_to_many:
+            if m2m.remote_field.through is through and m2m.name not in _registry[model].exclude:
+                found.append((model, m2m))
+    return found
+
+
+# --- bulk operations (called by JournaledQuerySet) -----------------------------------------------------
+
+
+def record_bulk_create(model: type[models.Model], objs: list[models.Model], *, using: str) -> None:
+    entries = []
+    for obj in objs:
+        changes = {k: [None, v] for k, v in _diff(model, {}, snapshot(obj)).items()}
+        entries.append(_entry(model, obj.pk, _repr(obj), JournalAction.CREATE, changes))
+    _write(entries, using)
+
+
+def record_bulk_update(
+    model: type[models.Model], before: Mapping[Any, Mapping[str, Any]], after: Mapping[Any, Mapping[str, Any]], *, using: str
+) -> None:
+    entries = []
+    for pk, old in before.items():
+        new = after.get(pk)
+        if new is None:
+            continue
+        old_json = {k: to_json(v) for k, v in old.items() if k != "pk"}
+        new_json = {k: to_json(v) for k, v in new.items() if k != "pk"}
+        changes = _diff(model, old_json, new_json)
+        if changes:
+            entries.append(_entry(model, pk, f"{model._meta.verbose_name} {pk}", JournalAction.UPDATE, changes))
+    _write(entries, using)
+
+
+class JournaledModelMixin(models.Model):
+    """Makes ``save()`` and ``delete()`` one transaction with their journal entries."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self))):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self))):
+            return super().delete(*args, **kwargs)

@@ -1,0 +1,86 @@
+"""Writes of the platform: background jobs and notifications."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import context
+from .choices import ChangeSource, JobStatus
+from .models import Job, Notification
+
+logger = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, str], None]
+
+
+def job_start(*, kind: str, user: Any, task: Any, params: dict[str, Any] | None = None) -> Job:
+    """Record a job and queue ``task(job_id)`` once the surrounding transaction commits.
+
+    The Job row is the durable record: if the broker is unreachable at commit time the job stays
+    pending and ``jobs_requeue_stale_task`` queues it again later, so nothing acknowledged is lost.
+    """
+    job = Job.objects.create(kind=kind, created_by=user, params=params or {})
+    transaction.on_commit(lambda: _enqueue(task, job.pk))
+    return job
+
+
+def _enqueue(task: Any, job_id: Any) -> None:
+    try:
+        task.delay(str(job_id))
+    except Exception:  # broker down: the periodic sweep queues it again
+        logger.exception("Could not queue job %s; it will be retried by the sweep.", job_id)
+
+
+def job_run(*, job_id: str, work: Callable[..., dict[str, Any]]) -> Job | None:
+    """Run ``work(job=, progress=)`` for a job, once: a finished job is not run again.
+
+    Tasks are delivered at least once (a worker killed mid-task gets its task again), so ``work``
+    must be idempotent; this function makes sure its outcome is recorded exactly once.
+    """
+    job = Job.objects.filter(pk=job_id).select_related("created_by").first()
+    if job is None or job.is_finished:
+        return job
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=job.attempts + 1
+    )
+
+    def progress(percent: int, message: str = "") -> None:
+        Job.objects.filter(pk=job.pk).update(progress=max(0, min(100, int(percent))), message=str(message)[:255])
+
+    with context.change_context(actor=job.created_by, source=ChangeSource.TASK):
+        try:
+            result = work(job=job, progress=progress) or {}
+        except Exception as exc:
+            logger.exception("Job %s (%s) failed", job.pk, job.kind)
+            Job.objects.filter(pk=job.pk).update(
+                status=JobStatus.FAILED,
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                message="",
+                finished_at=timezone.now(),
+            )
+            logger.debug("%s", traceback.format_exc())
+            job.refresh_from_db()
+            return job
+    Job.objects.filter(pk=job.pk).update(
+        status=JobStatus.SUCCEEDED, progress=100, result=result, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def notification_create(*, recipient: Any, title: str, body: str = "", url: str = "") -> Notification:
+    return Notification.objects.create(recipient=recipient, title=title[:200], body=body, url=url[:500])
+
+
+def notification_mark_read(*, user: Any, notification_id: int | None = None) -> int:
+    """Mark one (or, without an id, all) of the user's notifications as read."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_id is not None:
+        unread = unread.filter(pk=notification_id)
+    return unread.update(read_at=timezone.now())

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+_WIDGET_CLASSES = {"select": "form-select", "selectmultiple": "form-select", "checkbox": "form-check-input"}
+
+
+@register.filter
+def styled(field: BoundField) -> SafeString:
+    """Render a form field's widget with the UI's classes (and the invalid state)."""
+    css = _WIDGET_CLASSES.get(field.widget_type, "form-control")
+    if field.errors:
+        css += " is-invalid"
+    existing = field.field.widget.attrs.get("class", "")
+    return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.simple_tag(takes_context=True)
+def querystring_without(context: Any, *names: str) -> str:
+    """The current query string without the named parameters (e.g. without ``page``)."""
+    request = context["request"]
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
