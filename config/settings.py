@@ -271,6 +271,9 @@ STORAGES = {
     },
 }
 WHITENOISE_MANIFEST_STRICT = False
+# Outside production the files are served straight from their sources (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", LOCAL_DIR / "media"))
 MEDIA_URL = "/media/"
 

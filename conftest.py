@@ -1,0 +1,34 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    """Rate limits and lock-outs live in the cache: every test starts with a clean one."""
+    cache.clear()
+
+
+@pytest.fixture
+def roles(db):
+    from crm.accounts.models import Role
+    from crm.accounts.services import roles_sync_builtin
+
+    roles_sync_builtin()
+    return {role.builtin: role for role in Role.objects.exclude(builtin="")}
+
+
+@pytest.fixture
+def admin_user(roles):
+    from crm.accounts.tests.factories import UserFactory
+
+    return UserFactory(username="boss", role=roles["administrator"])
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    client.force_login(admin_user)
+    return client
