@@ -20,7 +20,7 @@ lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy crm/core
 
 schema:
-	.venv/bin/python manage.py spectacular --file openapi.yaml --validate
+	.venv/bin/python manage.py spectacular --urlconf config.urls --file openapi.yaml --validate
 
 messages:
-	cd crm && ../.venv/bin/python ../manage.py makemessages -l zh_Hans --no-location --no-obsolete
+	.venv/bin/python manage.py makemessages -l zh_Hans --no-location --no-obsolete -i .venv -i node_modules -i bench -i "crm/core/tests/*" -i "tests/*" -i staticfiles

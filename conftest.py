@@ -32,3 +32,11 @@ def admin_user(roles):
 def admin_client(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    """Pages are checked in Simplified Chinese too: make sure the catalogue is compiled."""
+    from django.core.management import call_command
+
+    call_command("compile_translations", verbosity=0)

@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("CRM_ENV", "test")
 
-from .settings import *  # noqa: E402,F403
-from .settings import INSTALLED_APPS, REST_FRAMEWORK  # noqa: E402
+from .settings import *  # noqa: F403
+from .settings import INSTALLED_APPS, REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 INSTALLED_APPS = [*INSTALLED_APPS, "crm.core.tests.sample"]
@@ -15,4 +15,4 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "10000/m
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
-CRM_TEST_URLS = True
+ROOT_URLCONF = "config.test_urls"

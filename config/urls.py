@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -24,6 +23,3 @@ urlpatterns = [
     path("", include("crm.accounts.urls")),
     path("", include("crm.core.urls")),
 ]
-
-if getattr(settings, "CRM_TEST_URLS", False):
-    urlpatterns += [path("", include("crm.core.tests.sample.urls"))]

@@ -40,7 +40,7 @@ def _digest(paths: list[Path]) -> str:
 
 def ensure_python_env() -> None:
     """Create .venv and install the locked dependencies (again only when a lock file changed)."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (this file runs on whatever python3 is first)
         sys.exit("Python 3.11 or newer is needed.")
     if not PYTHON.exists():
         say("Creating the virtual environment (.venv)")

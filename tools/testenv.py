@@ -26,6 +26,8 @@ def run_suite(python: Path, root: Path, extra: list[str]) -> int:
     else:
         marks.append("not browser")
         not_run.append("browser tests (Chromium not found: install Debian's 'chromium' package, or set CHROMIUM_PATH)")
+    for mark in filter(None, (m.strip() for m in env.get("CRM_TEST_EXCLUDE", "").split(","))):
+        marks.append(f"not {mark}")
     database = env.get("DATABASE_URL", "")
     engine = "PostgreSQL" if database.startswith(("postgres", "postgresql")) else "SQLite"
     if engine == "SQLite":

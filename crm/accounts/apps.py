@@ -13,6 +13,7 @@ class AccountsConfig(AppConfig):
         from crm.core.registry import DemoBuilder, Module, NavItem, platform
 
         from . import demo
+        from .api import schema  # noqa: F401  (OpenAPI description of token authentication)
         from .models import Role, Team, User
 
         journal.register(User, exclude=["last_login"], redact=["password"])

@@ -38,7 +38,7 @@ class SetPasswordForm(auth_forms.SetPasswordForm):
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     def get_users(self, email: str) -> Any:
-        return User.objects.filter(email__iexact=email.strip(), is_active=True).exclude(password__startswith="!")
+        return User.objects.filter(email__iexact=email.strip(), is_active=True).exclude(password__startswith="!")  # noqa: S106  (unusable password marker)
 
 
 def _time_zone_choices() -> list[tuple[str, str]]:

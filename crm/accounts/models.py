@@ -107,8 +107,9 @@ class User(JournaledModelMixin, AbstractUser):
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     is_away = models.BooleanField(_("away"), default=False, help_text=_("Away users get no new assignments."))
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = CRMUserManager()
+    objects = CRMUserManager()  # type: ignore[misc]
 
     class Meta:
         verbose_name = _("user")

@@ -110,9 +110,15 @@ def user_set_active(*, actor: Any, user: User, active: bool) -> User:
     return user
 
 
+def _loaded(user: Any) -> User:
+    """The user's own row: a request's ``user`` is a lazy wrapper that ``save_versioned`` cannot save."""
+    return user if type(user) is User else User.objects.get(pk=user.pk)
+
+
 @transaction.atomic
 def user_update_preferences(*, user: User, language: str | None = None, time_zone: str | None = None) -> User:
-    fields = []
+    user = _loaded(user)
+    fields: list[str] = []
     if language is not None:
         if language not in dict(settings.LANGUAGES):
             raise ValidationError({"language": _("Unknown language.")})
@@ -132,6 +138,7 @@ def user_update_preferences(*, user: User, language: str | None = None, time_zon
 def user_change_password(*, user: User, new_password: str) -> User:
     from django.contrib.auth import password_validation
 
+    user = _loaded(user)
     password_validation.validate_password(new_password, user)
     user.set_password(new_password)
     save_versioned(user, expected_version=None, update_fields=["password"])

@@ -10,7 +10,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from . import signals  # noqa: F401  (task context for the journal)
         from .registry import Module, NavItem, platform
-
         from .tasks import AUDIT_EXPORT, audit_export_task
 
         platform.register_job(AUDIT_EXPORT, audit_export_task)

@@ -14,7 +14,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    main, admin = [], []
+    main: list[dict[str, Any]] = []
+    admin: list[dict[str, Any]] = []
     for item in platform.nav:
         if not access.can(user, item.module, "view"):
             continue

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 
 def wants_fragment(request: HttpRequest) -> bool:
-    htmx = getattr(request, "htmx", None)
+    htmx: Any = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 

@@ -170,7 +170,7 @@ def _post_save(sender: type[models.Model], instance: models.Model, created: bool
     instance._journal_before = None  # type: ignore[attr-defined]
     if created or before is None:
         after = snapshot(instance)
-        changes = {k: [None, v] for k, v in _diff(sender, {}, after).items()}
+        changes = _diff(sender, {}, after)
         _write([_entry(sender, instance.pk, _repr(instance), JournalAction.CREATE, changes)], using)
         return
     after = snapshot(instance, before.keys())
@@ -230,10 +230,10 @@ def _m2m_fields_for_through(through: Any) -> list[tuple[type[models.Model], Any]
 # --- bulk operations (called by JournaledQuerySet) -----------------------------------------------------
 
 
-def record_bulk_create(model: type[models.Model], objs: list[models.Model], *, using: str) -> None:
+def record_bulk_create(model: type[models.Model], objs: list[Any], *, using: str) -> None:
     entries = []
     for obj in objs:
-        changes = {k: [None, v] for k, v in _diff(model, {}, snapshot(obj)).items()}
+        changes = _diff(model, {}, snapshot(obj))
         entries.append(_entry(model, obj.pk, _repr(obj), JournalAction.CREATE, changes))
     _write(entries, using)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db import models, transaction
@@ -36,10 +36,10 @@ class JournaledQuerySet(models.QuerySet[M]):
             return super().bulk_create(objs, *args, **kwargs)
         with transaction.atomic(using=self.db):
             created = super().bulk_create(objs, *args, **kwargs)
-            journal.record_bulk_create(self.model, created, using=self.db)
+            journal.record_bulk_create(self.model, list(created), using=self.db)
         return created
 
-    def bulk_update(self, objs: Iterable[M], fields: Sequence[str], *args: Any, **kwargs: Any) -> int:
+    def bulk_update(self, objs: Iterable[M], fields: Iterable[str], *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
         from . import journal
 
         if not journal.is_registered(self.model):

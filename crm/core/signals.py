@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from celery import signals as celery_signals
@@ -22,7 +23,5 @@ def _task_started(task_id: str | None = None, **kwargs: Any) -> None:
 def _task_finished(task_id: str | None = None, **kwargs: Any) -> None:
     token = _tokens.pop(task_id or "", None)
     if token is not None:
-        try:
+        with contextlib.suppress(ValueError):  # reset from another context (eager tasks inside a request)
             context._current.reset(token)
-        except ValueError:  # reset from another context (eager tasks inside a request)
-            pass

@@ -21,7 +21,7 @@ class NodeModulesFinder(BaseFinder):
         self.root = Path(settings.NODE_MODULES_DIR)
         self.files: dict[str, str] = dict(settings.NODE_MODULES_FILES)
 
-    def check(self, **kwargs: Any) -> list[Error]:
+    def check(self, **kwargs: Any) -> list[Any]:
         missing = [name for name, source in self.files.items() if not (self.root / source).is_file()]
         if missing:
             return [Error(f"Front-end files missing: {', '.join(missing)}", hint="Run 'npm ci' (make run does it).", id="crm.E001")]

@@ -49,7 +49,8 @@ def _audit_export(*, job: Job, progress: Any) -> dict[str, Any]:
     name = f"audit-log-{timezone.now():%Y%m%d-%H%M%S}.csv"
     if job.result_file:
         job.result_file.delete(save=False)  # a retried run replaces its earlier file
-    job.result_file.save(name, ContentFile(content), save=True)
+    job.result_file.save(name, ContentFile(content), save=False)
+    Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
     return {"rows": len(rows), "file_name": name}
 
 

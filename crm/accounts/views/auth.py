@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from .. import services
+from ..backends import user_for_login
 from ..forms import LoginForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm, TwoFactorCodeForm
 from ..models import User
 
@@ -43,10 +44,18 @@ def _safe_next(request: HttpRequest) -> str:
     return reverse(settings.LOGIN_REDIRECT_URL)
 
 
+def _lockout_name(login: str) -> str:
+    """The name failures are counted under: an account's own username however it was typed (username
+    or email, any letter case), so that no spelling buys extra guesses and a success resets them all."""
+    account = user_for_login(login)
+    return account.get_username() if account is not None else login.strip().lower()
+
+
 def lockout_response(request: HttpRequest, response: HttpResponse | None = None, credentials: dict[str, Any] | None = None) -> HttpResponse:
     """Shown while an account is cooling off after too many failed attempts."""
     minutes = max(1, round(float(settings.AXES_COOLOFF_TIME) * 60))
     form = LoginForm(initial={"username": (credentials or {}).get("username", "")})
+    form.cleaned_data = {}  # an unbound form has none, and add_error() needs it
     form.add_error(
         None,
         _("Too many failed attempts. For your security, signing in to this account is paused for %(minutes)d minutes.")
@@ -68,7 +77,8 @@ class LoginView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = LoginForm(request.POST)
         if form.is_valid():
-            user = authenticate(request, username=form.cleaned_data["username"], password=form.cleaned_data["password"])
+            login_name = _lockout_name(form.cleaned_data["username"])
+            user = authenticate(request, username=login_name, password=form.cleaned_data["password"])
             if getattr(request, "axes_locked_out", False):
                 return lockout_response(request, None, {"username": form.cleaned_data["username"]})
             if user is not None:
@@ -144,8 +154,8 @@ class PasswordChangeView(View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = PasswordChangeForm(request.user, request.POST)
         if form.is_valid():
-            services.user_change_password(user=request.user, new_password=form.cleaned_data["new_password1"])
-            update_session_auth_hash(request, request.user)
+            user = services.user_change_password(user=request.user, new_password=form.cleaned_data["new_password1"])
+            update_session_auth_hash(request, user)
             messages.success(request, _("Your password was changed."))
             return redirect("accounts:profile")
         return render(request, self.template_name, {"form": form}, status=400)

@@ -11,10 +11,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 
 from crm.core.pagination import paginate
 from crm.core.views.generic import ModuleAccessMixin, ObjectActionView, ObjectFormView, apply_validation_error
-from django.views import View
 
 from .. import selectors, services
 from ..forms import InviteForm, RoleForm, TeamForm, UserForm

@@ -9,9 +9,23 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 
-def _respond(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+# The same codes Django REST framework gives these statuses, so that a client sees one code for, say,
+# an unknown URL and an unknown record.
+_CODES = {400: "bad_request", 403: "permission_denied", 404: "not_found", 429: "throttled", 500: "server_error"}
+
+
+def _respond(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    message: str,
+    *,
+    code: str = "",
+    errors: dict[str, list[str]] | None = None,
+) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, "code": str(status), "errors": {}}, status=status)
+        body = {"detail": message, "code": code or _CODES.get(status, "error"), "errors": errors or {}}
+        return JsonResponse(body, status=status)
     try:
         return render(request, "core/error.html", {"status": status, "title": title, "message": message}, status=status)
     except Exception:  # the database may be what failed: fall back to plain text
@@ -20,6 +34,13 @@ def _respond(request: HttpRequest, status: int, title: str, message: str) -> Htt
 
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
     return _respond(request, 400, _("Bad request"), _("The request could not be understood. Check what you sent and try again."))
+
+
+def invalid_characters(request: HttpRequest, field: str = "") -> HttpResponse:
+    """A NUL byte, a lone surrogate or bytes that are not UTF-8 in ``field`` (or somewhere unnamed)."""
+    message = _("The request contains characters that are not allowed (a NUL byte or an invalid character).")
+    errors = {field: [message]} if field else {}
+    return _respond(request, 400, _("Bad request"), message, code="invalid_characters", errors=errors)
 
 
 def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
@@ -42,5 +63,9 @@ def rate_limited(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _respond(
-        request, 403, _("Form expired"), _("This form has expired or was sent from another site. Reload the page and try again.")
+        request,
+        403,
+        _("Form expired"),
+        _("This form has expired or was sent from another site. Reload the page and try again."),
+        code="csrf_failed",
     )

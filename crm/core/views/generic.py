@@ -33,11 +33,13 @@ class ModuleAccessMixin(LoginRequiredMixin):
             return self.handle_no_permission()
         if self.module and not access.can(request.user, self.module, self.permission_action):
             raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc,no-any-return,return-value]
 
 
 class ScopedObjectMixin(ModuleAccessMixin):
     model: type[models.Model]
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     def get_queryset(self) -> models.QuerySet[Any]:
         return self.model.objects.visible_to(self.request.user, action=self.permission_action)  # type: ignore[attr-defined]
@@ -68,13 +70,13 @@ class ObjectListView(ModuleAccessMixin, TemplateView):
             queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
         page = paginate(request, queryset.order_by(*self.ordering), per_page=self.paginate_by)
         context = self.get_context_data(filterset=filterset, page=page, object_list=page.object_list, **kwargs)
-        return render_page(request, self.template_name, context, fragment=self.fragment_name)
+        return render_page(request, str(self.template_name), context, fragment=self.fragment_name)
 
 
 class ObjectDetailView(ScopedObjectMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
-        return render_page(request, self.template_name, self.get_context_data(object=obj, **kwargs))
+        return render_page(request, str(self.template_name), self.get_context_data(object=obj, **kwargs))
 
 
 class ObjectFormView(ScopedObjectMixin, TemplateView):
@@ -121,7 +123,7 @@ class ObjectFormView(ScopedObjectMixin, TemplateView):
 
     def render_form(self, form: Any, instance: Any, *, conflict: bool = False, status: int = 200) -> HttpResponse:
         context = self.get_context_data(form=form, object=instance, conflict=conflict)
-        return render_page(self.request, self.template_name, context, status=status)
+        return render_page(self.request, str(self.template_name), context, status=status)
 
     def save(self, form: Any, instance: Any) -> Any:
         raise NotImplementedError

@@ -7,7 +7,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -88,7 +87,7 @@ class JobDownloadView(LoginRequiredMixin, View):
         job = selectors.job_get(user=request.user, job_id=pk)
         if job is None or not job.result_file:
             raise Http404
-        return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_file.name.rsplit("/", 1)[-1])
+        return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=str(job.result_file.name).rsplit("/", 1)[-1])
 
 
 class AuditLogView(ModuleAccessMixin, View):
