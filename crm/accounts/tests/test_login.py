@@ -46,6 +46,20 @@ def test_sign_in_with_username_or_email_in_any_case(client, alice, login):
     assert client.get("/").status_code == 200
 
 
+def test_a_name_that_is_one_username_and_another_email_means_the_username(client, roles):
+    # Given an older account whose email is a newer account's username (invited users have their
+    # email as username, and an email can later be changed)
+    UserFactory(username="zed", email="carol@example.com")
+    carol = UserFactory(username="carol@example.com", email="carol@work.example")
+
+    # When Carol signs in with her username, or with her email
+    # Then it is always Carol's account that is signed in
+    for login in ["carol@example.com", "CAROL@example.com", "carol@work.example"]:
+        fresh = Client()
+        assert sign_in(fresh, login, PASSWORD).status_code == 302
+        assert signed_in_user_id(fresh) == str(carol.pk), login
+
+
 def test_sign_in_follows_a_local_next_but_not_another_site(client, alice):
     response = client.post(LOGIN_URL, {"username": "alice", "password": PASSWORD, "next": "/settings/users/"})
     assert response["Location"] == "/settings/users/"
@@ -318,3 +332,27 @@ def test_the_throttle_counts_posts_only(client, alice):
         assert client.get(LOGIN_URL, **flood).status_code == 200
 
     assert sign_in(client, "alice", PASSWORD, **flood).status_code == 302
+
+
+# --- the signed-in person's own preferences ------------------------------------------------------------
+
+
+def test_preferences_are_saved_for_the_signed_in_person(client, alice):
+    client.force_login(alice)
+
+    response = client.post("/accounts/profile/", {"language": "zh-hans", "time_zone": "Asia/Shanghai"})
+
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert (alice.language, alice.time_zone) == ("zh-hans", "Asia/Shanghai")
+
+
+def test_the_language_switch_remembers_the_choice_of_a_signed_in_person(client, alice):
+    client.force_login(alice)
+
+    response = client.post("/accounts/language/", {"language": "zh-hans", "next": "/accounts/profile/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/profile/"
+    alice.refresh_from_db()
+    assert alice.language == "zh-hans"

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -85,7 +85,7 @@ class LoginView(View):
                 if user.has_two_factor:
                     request.session[PENDING_KEY] = {"user": user.pk, "at": time.time(), "backend": user.backend}
                     next_url = _safe_next(request)
-                    return HttpResponseRedirect(reverse("accounts:login_verify") + f"?next={next_url}")
+                    return HttpResponseRedirect(reverse("accounts:login_verify") + "?" + urlencode({"next": next_url}))
                 login(request, user)
                 return HttpResponseRedirect(_safe_next(request))
             form.add_error(None, _(INVALID_LOGIN))

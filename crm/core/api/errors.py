@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from ..exceptions import ConflictError
+from ..views.errors import too_large_message
 
 
 def _django_validation_to_drf(exc: DjangoValidationError) -> exceptions.ValidationError:
@@ -30,6 +32,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ConflictError):
         return Response(
             {"detail": str(exc.messages[0]), "code": "conflict", "errors": {}}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            {"detail": too_large_message(), "code": "too_large", "errors": {}}, status=status.HTTP_400_BAD_REQUEST
         )
     if isinstance(exc, DjangoValidationError):
         exc = _django_validation_to_drf(exc)

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from ..models import Job, JournalEntry, Notification
 
@@ -39,3 +44,48 @@ class SearchResultSerializer(serializers.Serializer):
     subtitle = serializers.CharField()
     url = serializers.CharField()
     score = serializers.FloatField()
+
+
+class StrictFieldsMixin:
+    """Refuse input keys a serializer would otherwise drop without a word: names it does not know
+    and read-only fields. Each refused key gets its own field error (400), next to any other.
+
+    ``version`` (listed in ``update_control_fields``) is the token of the edit-conflict check: the
+    viewset reads it from the body of an update, so it is accepted there; on create it is refused
+    like any other read-only field.
+
+    Use it first among the bases: ``class DealSerializer(StrictFieldsMixin, serializers.ModelSerializer)``.
+    """
+
+    update_control_fields: tuple[str, ...] = ("version",)
+
+    def to_internal_value(self, data: Any) -> Any:
+        refused = self.refused_keys(data)
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if not refused:
+                raise
+            detail = exc.detail if isinstance(exc.detail, dict) else {api_settings.NON_FIELD_ERRORS_KEY: exc.detail}
+            raise serializers.ValidationError({**detail, **refused}) from None
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+    def refused_keys(self, data: Any) -> dict[str, list[str]]:
+        if not isinstance(data, Mapping):
+            return {}  # the serializer itself says what it expected
+        fields = self.fields  # type: ignore[attr-defined]
+        updating = getattr(self, "instance", None) is not None
+        refused: dict[str, list[str]] = {}
+        for key in data:
+            field = fields.get(key)
+            if field is None:
+                if updating and key in self.update_control_fields:
+                    continue
+                refused[str(key)] = [_("Unknown field: it cannot be set here.")]
+            elif field.read_only or isinstance(field, serializers.HiddenField):
+                if updating and key in self.update_control_fields:
+                    continue
+                refused[str(key)] = [_("This field is read-only: it cannot be set.")]
+        return refused

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
-
 
 # The same codes Django REST framework gives these statuses, so that a client sees one code for, say,
 # an unknown URL and an unknown record.
@@ -32,7 +34,14 @@ def _respond(
         return HttpResponse(f"{title}\n\n{message}", status=status, content_type="text/plain; charset=utf-8")
 
 
+def too_large_message() -> str:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return _("The request is too large (at most %(size)s).") % {"size": filesizeformat(limit)}
+
+
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):
+        return _respond(request, 400, _("Bad request"), too_large_message(), code="too_large")
     return _respond(request, 400, _("Bad request"), _("The request could not be understood. Check what you sent and try again."))
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from .. import access, selectors, services
+from .. import access, journal_display, selectors, services
 from ..filtersets import JournalEntryFilterSet
 from ..htmx import render_page
 from ..pagination import paginate
@@ -97,6 +97,7 @@ class AuditLogView(ModuleAccessMixin, View):
         filterset = JournalEntryFilterSet(request.GET or None, queryset=selectors.journal_list(user=request.user))
         entries = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
         page = paginate(request, entries.order_by("-id"), per_page=50)
+        page.object_list = journal_display.describe(page.object_list)
         context: dict[str, Any] = {
             "filterset": filterset,
             "page": page,

@@ -4,6 +4,7 @@ from django import forms
 from django.urls import reverse
 from rest_framework import serializers
 
+from crm.core.api.serializers import StrictFieldsMixin
 from crm.core.api.viewsets import ScopedModelViewSet
 from crm.core.views.generic import ObjectActionView, ObjectDetailView, ObjectFormView, ObjectListView
 
@@ -59,7 +60,7 @@ class GadgetDeleteView(ObjectActionView):
         return reverse("sample:gadget_list")
 
 
-class GadgetSerializer(serializers.ModelSerializer):
+class GadgetSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Gadget
         fields = ["id", "name", "notes", "owner", "team", "version", "created_at"]

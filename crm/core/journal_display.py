@@ -1,0 +1,93 @@
+"""Turns journal entries into rows a person can read: field labels instead of column names, related
+records by name instead of ids, yes/no instead of true/false. Related names are fetched in one query
+per related model for a whole page of entries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext as _
+
+from .journal import REDACTED
+
+
+@dataclass
+class ChangeRow:
+    label: str
+    old: str
+    new: str
+    kind: str  # "value", "added", "removed", "redacted"
+
+
+def _field(model: type[models.Model] | None, name: str) -> Any:
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except Exception:
+        return None
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if value is True:
+        return _("Yes")
+    if value is False:
+        return _("No")
+    if isinstance(value, (list, dict)):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)[:200]
+    text = str(value)
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def describe(entries: Iterable[Any]) -> list[Any]:
+    """Attach ``rows`` (a list of ChangeRow) to each entry and return the entries."""
+    entries = list(entries)
+    wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
+    for entry in entries:
+        model = entry.content_type.model_class()
+        for name, change in entry.changes.items():
+            field = _field(model, name)
+            if field is None or not field.is_relation or field.related_model is None:
+                continue
+            values = change.get("add", []) + change.get("remove", []) if isinstance(change, dict) else change
+            wanted[field.related_model].update(v for v in values if isinstance(v, (int, str)) and v != REDACTED)
+    names: dict[type[models.Model], dict[str, str]] = {}
+    for related, ids in wanted.items():
+        names[related] = {str(pk): str(obj) for pk, obj in related._base_manager.in_bulk(list(ids)).items()}
+
+    for entry in entries:
+        model = entry.content_type.model_class()
+        rows = []
+        for name, change in entry.changes.items():
+            field = _field(model, name)
+            label = str(getattr(field, "verbose_name", name) or name)
+            if field is not None and field.is_relation:
+                lookup = names.get(field.related_model, {})
+            elif field is not None and getattr(field, "flatchoices", None):
+                lookup = {str(value): str(text) for value, text in field.flatchoices}
+            else:
+                lookup = {}
+
+            def show(value: Any, lookup: dict[str, str] = lookup) -> str:
+                return lookup.get(str(value), _text(value)) if value is not None else "—"
+
+            if isinstance(change, dict):
+                if change.get("add"):
+                    rows.append(ChangeRow(label, "", ", ".join(show(v) for v in change["add"]), "added"))
+                if change.get("remove"):
+                    rows.append(ChangeRow(label, ", ".join(show(v) for v in change["remove"]), "", "removed"))
+            elif change == [REDACTED, REDACTED]:
+                rows.append(ChangeRow(label, "", "", "redacted"))
+            else:
+                old, new = (change + [None, None])[:2]
+                rows.append(ChangeRow(label, show(old), show(new), "value"))
+        entry.rows = rows
+    return entries
