@@ -66,12 +66,24 @@ def job_run(*, job_id: str, work: Callable[..., dict[str, Any]]) -> Job | None:
             )
             logger.debug("%s", traceback.format_exc())
             job.refresh_from_db()
+            _notify_finished(job)
             return job
     Job.objects.filter(pk=job.pk).update(
         status=JobStatus.SUCCEEDED, progress=100, result=result, finished_at=timezone.now()
     )
     job.refresh_from_db()
+    _notify_finished(job)
     return job
+
+
+def _notify_finished(job: Job) -> None:
+    from django.urls import reverse
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    with translation.override(getattr(job.created_by, "language", "") or None):
+        title = _("Your background job finished") if job.status == JobStatus.SUCCEEDED else _("Your background job failed")
+        notification_create(recipient=job.created_by, title=title, body=job.kind, url=reverse("core:job_detail", args=[job.pk]))
 
 
 def notification_create(*, recipient: Any, title: str, body: str = "", url: str = "") -> Notification:

@@ -76,7 +76,8 @@ class ObjectListView(ModuleAccessMixin, TemplateView):
 class ObjectDetailView(ScopedObjectMixin, TemplateView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.get_object()
-        return render_page(request, str(self.template_name), self.get_context_data(object=obj, **kwargs))
+        context = self.get_context_data(object=obj, history=record_history_page(request.user, obj), **kwargs)
+        return render_page(request, str(self.template_name), context)
 
 
 class ObjectFormView(ScopedObjectMixin, TemplateView):
@@ -123,6 +124,8 @@ class ObjectFormView(ScopedObjectMixin, TemplateView):
 
     def render_form(self, form: Any, instance: Any, *, conflict: bool = False, status: int = 200) -> HttpResponse:
         context = self.get_context_data(form=form, object=instance, conflict=conflict)
+        if instance is not None:
+            context["history"] = record_history_page(self.request.user, instance)
         return render_page(self.request, str(self.template_name), context, status=status)
 
     def save(self, form: Any, instance: Any) -> Any:
@@ -155,6 +158,15 @@ class ObjectActionView(ScopedObjectMixin, View):
 
     def get_success_url(self, obj: Any) -> str:
         raise NotImplementedError
+
+
+def record_history_page(user: Any, obj: Any, *, limit: int = 20) -> list[Any]:
+    """The newest changes of a record the user can already see, ready to show."""
+    from .. import journal, journal_display, selectors
+
+    if not journal.is_registered(type(obj)):
+        return []
+    return journal_display.describe(selectors.record_history(user=user, obj=obj).select_related("content_type")[:limit])
 
 
 def apply_validation_error(form: Any, exc: ValidationError) -> None:
