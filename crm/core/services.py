@@ -7,7 +7,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from datetime import timedelta
+
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import context
@@ -37,21 +40,30 @@ def _enqueue(task: Any, job_id: Any) -> None:
         logger.exception("Could not queue job %s; it will be retried by the sweep.", job_id)
 
 
+JOB_LEASE = timedelta(minutes=5)
+
+
 def job_run(*, job_id: str, work: Callable[..., dict[str, Any]]) -> Job | None:
     """Run ``work(job=, progress=)`` for a job, once: a finished job is not run again.
 
-    Tasks are delivered at least once (a worker killed mid-task gets its task again), so ``work``
-    must be idempotent; this function makes sure its outcome is recorded exactly once.
+    Tasks are delivered at least once (a worker killed mid-task gets its task again, from the
+    broker or from ``jobs_requeue_stale_task``), so ``work`` must be idempotent. A run claims the
+    job with a lease that its progress reports renew; a second delivery while the lease is fresh
+    does nothing, so two workers never run the same job at once.
     """
-    job = Job.objects.filter(pk=job_id).select_related("created_by").first()
-    if job is None or job.is_finished:
-        return job
-    Job.objects.filter(pk=job.pk).update(
-        status=JobStatus.RUNNING, started_at=timezone.now(), attempts=job.attempts + 1
+    now = timezone.now()
+    claimable = Q(status=JobStatus.PENDING) | Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - JOB_LEASE)
+    claimed = Job.objects.filter(claimable, pk=job_id).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
     )
+    job = Job.objects.filter(pk=job_id).select_related("created_by").first()
+    if job is None or not claimed:
+        return job
 
     def progress(percent: int, message: str = "") -> None:
-        Job.objects.filter(pk=job.pk).update(progress=max(0, min(100, int(percent))), message=str(message)[:255])
+        Job.objects.filter(pk=job.pk).update(
+            progress=max(0, min(100, int(percent))), message=str(message)[:255], heartbeat_at=timezone.now()
+        )
 
     with context.change_context(actor=job.created_by, source=ChangeSource.TASK):
         try:

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 from django.core.files.base import ContentFile
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +16,7 @@ from . import access
 from .choices import JobStatus
 from .models import Job
 from .registry import platform
-from .services import _enqueue, job_run
+from .services import JOB_LEASE, _enqueue, job_run
 
 AUDIT_EXPORT = "audit_export"
 
@@ -56,10 +57,14 @@ def _audit_export(*, job: Job, progress: Any) -> dict[str, Any]:
 
 @shared_task(name="core.jobs_requeue_stale_task")
 def jobs_requeue_stale_task() -> int:
-    """Queue again the jobs that never reached a worker (the broker was down when they were started)."""
-    cutoff = timezone.now() - timedelta(minutes=2)
+    """Queue again the jobs that never reached a worker (the broker was down when they were started)
+    and those whose worker died mid-run (their lease ran out without a progress report)."""
+    now = timezone.now()
+    stale = Q(status=JobStatus.PENDING, created_at__lt=now - timedelta(minutes=2)) | Q(
+        status=JobStatus.RUNNING, heartbeat_at__lt=now - JOB_LEASE
+    )
     count = 0
-    for job in Job.objects.filter(status=JobStatus.PENDING, created_at__lt=cutoff, attempts=0)[:500]:
+    for job in Job.objects.filter(stale)[:500]:
         task = platform.jobs.get(job.kind)
         if task is not None:
             _enqueue(task, job.pk)

@@ -35,9 +35,24 @@ def test_job_runs_once_and_a_redelivered_task_does_not_run_it_again(admin_user):
 
 @pytest.mark.django_db
 def test_a_job_interrupted_mid_run_is_finished_by_the_next_delivery(admin_user):
-    job = Job.objects.create(kind="demo", created_by=admin_user, status=JobStatus.RUNNING, attempts=1)
+    from django.utils import timezone
+
+    from crm.core.services import JOB_LEASE
+
+    long_ago = timezone.now() - JOB_LEASE * 2
+    job = Job.objects.create(kind="demo", created_by=admin_user, status=JobStatus.RUNNING, attempts=1, heartbeat_at=long_ago)
     finished = job_run(job_id=str(job.pk), work=lambda *, job, progress: {"ok": True})
     assert finished.status == JobStatus.SUCCEEDED and finished.attempts == 2
+
+
+@pytest.mark.django_db
+def test_a_job_running_elsewhere_is_not_run_twice(admin_user):
+    from django.utils import timezone
+
+    job = Job.objects.create(kind="demo", created_by=admin_user, status=JobStatus.RUNNING, attempts=1, heartbeat_at=timezone.now())
+    calls = []
+    job_run(job_id=str(job.pk), work=lambda *, job, progress: calls.append(1) or {})
+    assert calls == [] and Job.objects.get(pk=job.pk).status == JobStatus.RUNNING
 
 
 @pytest.mark.django_db

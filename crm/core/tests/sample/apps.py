@@ -12,4 +12,7 @@ class SampleConfig(AppConfig):
         from .models import Gadget
 
         journal.register(Gadget)
+        from .tasks import SLOW_JOB, slow_job_task
+
+        platform.register_job(SLOW_JOB, slow_job_task)
         platform.register_module(Module(key="sample", label="Sample", defaults={"sales_rep": ("view", "create", "edit")}))
