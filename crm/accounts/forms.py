@@ -67,6 +67,8 @@ class VersionedModelForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
+            # An edit must say which version it started from, or the conflict check could be skipped.
+            self.fields["version"].required = True
             self.fields["version"].initial = self.instance.version
 
     def changed_data_dict(self) -> dict[str, Any]:

@@ -44,5 +44,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
 
 def make_token(user: User, *, read_only: bool = False, **kwargs) -> tuple[ApiToken, str]:
     secret = ApiToken.generate_secret()
-    token = ApiToken.objects.create(user=user, name="test", key_hash=hash_secret(secret), hint=secret[:10], read_only=read_only, **kwargs)
+    token = ApiToken.objects.create(
+        user=user, name="test", key_hash=hash_secret(secret), hint=secret[:10], read_only=read_only, **kwargs
+    )
     return token, secret

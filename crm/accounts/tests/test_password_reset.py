@@ -274,7 +274,12 @@ def test_an_invited_user_chooses_a_password_from_the_email_and_signs_in(
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             "/settings/users/invite/",
-            {"email": "New.Person@Example.com", "first_name": "New", "last_name": "Person", "role": roles["sales_rep"].pk},
+            {
+                "email": "New.Person@Example.com",
+                "first_name": "New",
+                "last_name": "Person",
+                "role": roles["sales_rep"].pk,
+            },
         )
     assert response.status_code == 302
 

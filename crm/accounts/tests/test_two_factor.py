@@ -205,7 +205,7 @@ def test_a_recovery_code_works_once(client, alice):
 
 
 def test_wrong_codes_count_towards_the_lock_out(client, alice):
-    device, codes = enrol(Client(), alice)
+    _device, codes = enrol(Client(), alice)
     limit = settings.AXES_FAILURE_LIMIT
     sign_in(client, "alice", PASSWORD)
 
@@ -223,7 +223,7 @@ def test_wrong_codes_count_towards_the_lock_out(client, alice):
 
 
 def test_wrong_passwords_and_wrong_codes_add_up_whichever_name_was_typed(client, alice):
-    device, _codes = enrol(Client(), alice)
+    enrol(Client(), alice)
     limit = settings.AXES_FAILURE_LIMIT
     for _ in range(limit - 1):
         sign_in(client, "alice@example.com", "not the password at all")
