@@ -86,8 +86,17 @@ def run() -> int:
     children = [
         subprocess.Popen([str(PYTHON), "manage.py", "runserver", f"{host}:{port}", "--noreload"], cwd=ROOT),
         subprocess.Popen(
-            [str(BIN / "celery"), "-A", "config", "worker", "--beat", "--pool=solo", "--loglevel=warning",
-             "--schedule", str(LOCAL / "celerybeat-schedule")],
+            [
+                str(BIN / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--beat",
+                "--pool=solo",
+                "--loglevel=warning",
+                "--schedule",
+                str(LOCAL / "celerybeat-schedule"),
+            ],
             cwd=ROOT,
         ),
     ]

@@ -26,10 +26,7 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token.")) from None
         token = (
-            ApiToken.objects.active()
-            .select_related("user", "user__role")
-            .filter(key_hash=hash_secret(secret))
-            .first()
+            ApiToken.objects.active().select_related("user", "user__role").filter(key_hash=hash_secret(secret)).first()
         )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))

@@ -27,7 +27,9 @@ class UsernameOrEmailBackend(ModelBackend):
     """Sign in with username or email (case-insensitive). An unknown user costs the same password
     hashing as a wrong password, so the two cannot be told apart by timing."""
 
-    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         if not username or password is None:
             return None
         user = user_for_login(username)

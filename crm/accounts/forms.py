@@ -15,8 +15,17 @@ from .models import Role, Team, User
 
 
 class LoginForm(forms.Form):
-    username = forms.CharField(label=_("Username or email"), max_length=254, widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}))
-    password = forms.CharField(label=_("Password"), max_length=4096, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    username = forms.CharField(
+        label=_("Username or email"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        max_length=4096,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
 
 class TwoFactorCodeForm(forms.Form):
@@ -51,10 +60,19 @@ class PreferencesForm(forms.Form):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. 'Accounting sync'."))
-    read_only = forms.BooleanField(label=_("Read-only"), required=False, initial=True, help_text=_("A read-only token can read but never change data."))
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("What the token is for, e.g. 'Accounting sync'.")
+    )
+    read_only = forms.BooleanField(
+        label=_("Read-only"),
+        required=False,
+        initial=True,
+        help_text=_("A read-only token can read but never change data."),
+    )
     expires_at = forms.DateTimeField(
-        label=_("Expires"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label=_("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         help_text=_("Leave empty for a token that does not expire."),
     )
 
@@ -80,11 +98,15 @@ class InviteForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     role = forms.ModelChoiceField(label=_("Role"), queryset=Role.objects.all())
-    teams = forms.ModelMultipleChoiceField(label=_("Teams"), queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"), queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
 
 class UserForm(VersionedModelForm):
-    teams = forms.ModelMultipleChoiceField(label=_("Teams"), queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple)
+    teams = forms.ModelMultipleChoiceField(
+        label=_("Teams"), queryset=Team.objects.all(), required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = User

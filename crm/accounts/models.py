@@ -50,9 +50,7 @@ class Role(VersionedModel):
         verbose_name_plural = _("roles")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["builtin"], condition=~models.Q(builtin=""), name="role_builtin_unique"
-            )
+            models.UniqueConstraint(fields=["builtin"], condition=~models.Q(builtin=""), name="role_builtin_unique")
         ]
 
     def __str__(self) -> str:
@@ -79,7 +77,9 @@ class Team(VersionedModel):
         blank=True,
         related_name="managed_teams",
     )
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("members"), related_name="teams", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), related_name="teams", blank=True
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -102,7 +102,9 @@ class User(JournaledModelMixin, AbstractUser):
     access_data_scoped = False
 
     email = models.EmailField(_("email address"), max_length=254)
-    role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True, related_name="users")
+    role = models.ForeignKey(
+        Role, verbose_name=_("role"), on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, blank=True)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     is_away = models.BooleanField(_("away"), default=False, help_text=_("Away users get no new assignments."))
@@ -172,7 +174,9 @@ def hash_secret(secret: str) -> str:
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def active(self) -> ApiTokenQuerySet:
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
 
 
 class ApiToken(models.Model):
@@ -180,7 +184,9 @@ class ApiToken(models.Model):
 
     PREFIX = "crm_"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(_("starts with"), max_length=16, editable=False)

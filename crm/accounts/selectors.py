@@ -13,13 +13,18 @@ def user_list(*, user: Any, query: str = "", action: str = "view") -> QuerySet[U
     users = User.objects.visible_to(user, action=action).select_related("role")
     if query:
         users = users.filter(
-            Q(username__icontains=query) | Q(email__icontains=query) | Q(first_name__icontains=query) | Q(last_name__icontains=query)
+            Q(username__icontains=query)
+            | Q(email__icontains=query)
+            | Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
         )
     return users
 
 
 def team_list(*, user: Any, action: str = "view") -> QuerySet[Team]:
-    return Team.objects.visible_to(user, action=action).select_related("manager").annotate(member_count=Count("members"))
+    return (
+        Team.objects.visible_to(user, action=action).select_related("manager").annotate(member_count=Count("members"))
+    )
 
 
 def role_list(*, user: Any, action: str = "view") -> QuerySet[Role]:

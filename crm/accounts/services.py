@@ -73,7 +73,10 @@ def user_invite(
 def _send_invitation(*, user: User, inviter: Any, request: Any) -> None:
     path = reverse(
         "accounts:password_reset_confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     context = {"user": user, "inviter": inviter, "url": absolute_url(path, request)}
     with translation.override(getattr(inviter, "language", "") or settings.LANGUAGE_CODE):
@@ -149,7 +152,9 @@ def user_change_password(*, user: User, new_password: str) -> User:
 
 
 @transaction.atomic
-def team_create(*, actor: Any, name: str, description: str = "", manager: User | None = None, members: Any = ()) -> Team:
+def team_create(
+    *, actor: Any, name: str, description: str = "", manager: User | None = None, members: Any = ()
+) -> Team:
     _require(actor, "create")
     team = Team(name=name, description=description, manager=manager)
     team.full_clean()
@@ -196,7 +201,15 @@ def validate_permissions(permissions: dict[str, Any]) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def role_create(*, actor: Any, name: str, data_scope: str, permissions: dict[str, Any], description: str = "", require_two_factor: bool = False) -> Role:
+def role_create(
+    *,
+    actor: Any,
+    name: str,
+    data_scope: str,
+    permissions: dict[str, Any],
+    description: str = "",
+    require_two_factor: bool = False,
+) -> Role:
     _require(actor, "create")
     role = Role(
         name=name,
@@ -277,7 +290,14 @@ def token_create(*, user: User, name: str, read_only: bool, expires_at: datetime
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": _("The expiry must be in the future.")})
     secret = ApiToken.generate_secret()
-    token = ApiToken(user=user, name=name.strip(), read_only=read_only, expires_at=expires_at, key_hash=hash_secret(secret), hint=secret[:10])
+    token = ApiToken(
+        user=user,
+        name=name.strip(),
+        read_only=read_only,
+        expires_at=expires_at,
+        key_hash=hash_secret(secret),
+        hint=secret[:10],
+    )
     token.full_clean()
     token.save()
     return token, secret

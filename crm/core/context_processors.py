@@ -23,6 +23,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue
-        entry = {"label": item.label, "url": url, "icon": item.icon, "active": request.path.startswith(url) and url != "/"}
+        entry = {
+            "label": item.label,
+            "url": url,
+            "icon": item.icon,
+            "active": request.path.startswith(url) and url != "/",
+        }
         (admin if item.section == "admin" else main).append(entry)
     return {"nav_main": main, "nav_admin": admin}

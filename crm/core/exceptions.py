@@ -11,7 +11,9 @@ class ConflictError(ValidationError):
 
     def __init__(self, current: Any = None) -> None:
         super().__init__(
-            _("Someone else changed this record while you were editing it. Reload it to see the current version, then make your change again."),
+            _(
+                "Someone else changed this record while you were editing it. Reload it to see the current version, then make your change again."
+            ),
             code="conflict",
         )
         self.current = current

@@ -50,7 +50,9 @@ def register(model: type[models.Model], *, exclude: Iterable[str] = (), redact: 
     post_delete.connect(_post_delete, sender=model, dispatch_uid=uid + "-delete", weak=False)
     for m2m in model._meta.local_many_to_many:
         if m2m.name not in _registry[model].exclude:
-            m2m_changed.connect(_m2m_changed, sender=m2m.remote_field.through, dispatch_uid=f"{uid}-{m2m.name}", weak=False)
+            m2m_changed.connect(
+                _m2m_changed, sender=m2m.remote_field.through, dispatch_uid=f"{uid}-{m2m.name}", weak=False
+            )
 
 
 def is_registered(model: type[models.Model]) -> bool:
@@ -164,7 +166,9 @@ def _pre_save(sender: type[models.Model], instance: models.Model, raw: bool = Fa
     instance._journal_before = snapshot(before, names) if before is not None else None  # type: ignore[attr-defined]
 
 
-def _post_save(sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kwargs: Any) -> None:
+def _post_save(
+    sender: type[models.Model], instance: models.Model, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     using = kwargs.get("using") or router.db_for_write(sender)
     before = getattr(instance, "_journal_before", None)
     instance._journal_before = None  # type: ignore[attr-defined]
@@ -185,7 +189,9 @@ def _post_delete(sender: type[models.Model], instance: models.Model, **kwargs: A
     _write([_entry(sender, instance.pk, _repr(instance), JournalAction.DELETE, changes)], using)
 
 
-def _m2m_changed(sender: Any, instance: models.Model, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any) -> None:
+def _m2m_changed(
+    sender: Any, instance: models.Model, action: str, reverse: bool, model: Any, pk_set: Any, **kwargs: Any
+) -> None:
     if action not in {"post_add", "post_remove", "post_clear", "pre_clear"}:
         return
     using = kwargs.get("using") or router.db_for_write(type(instance))
@@ -200,8 +206,13 @@ def _m2m_changed(sender: Any, instance: models.Model, action: str, reverse: bool
                 pk_set = getattr(instance, "_journal_m2m_clear", set())
             verb = "add" if action == "post_add" else "remove"
             entries = [
-                _entry(owner_model, pk, f"{owner_model._meta.verbose_name} {pk}", JournalAction.UPDATE,
-                       {m2m.name: {verb: [to_json(instance.pk)]}})
+                _entry(
+                    owner_model,
+                    pk,
+                    f"{owner_model._meta.verbose_name} {pk}",
+                    JournalAction.UPDATE,
+                    {m2m.name: {verb: [to_json(instance.pk)]}},
+                )
                 for pk in sorted(pk_set or [])
             ]
             _write(entries, using)
@@ -239,7 +250,11 @@ def record_bulk_create(model: type[models.Model], objs: list[Any], *, using: str
 
 
 def record_bulk_update(
-    model: type[models.Model], before: Mapping[Any, Mapping[str, Any]], after: Mapping[Any, Mapping[str, Any]], *, using: str
+    model: type[models.Model],
+    before: Mapping[Any, Mapping[str, Any]],
+    after: Mapping[Any, Mapping[str, Any]],
+    *,
+    using: str,
 ) -> None:
     entries = []
     for pk, old in before.items():

@@ -87,7 +87,7 @@ def describe(entries: Iterable[Any]) -> list[Any]:
             elif change == [REDACTED, REDACTED]:
                 rows.append(ChangeRow(label, "", "", "redacted"))
             else:
-                old, new = (change + [None, None])[:2]
+                old, new = [*change, None, None][:2]
                 rows.append(ChangeRow(label, show(old), show(new), "value"))
         entry.rows = rows
     return entries

@@ -48,9 +48,15 @@ class JournaledQuerySet(models.QuerySet[M]):
         names = journal.field_names(self.model, list(fields))
         with transaction.atomic(using=self.db):
             pks = [obj.pk for obj in objs]
-            before = {row["pk"]: row for row in self.model._base_manager.using(self.db).filter(pk__in=pks).values("pk", *names)}
+            before = {
+                row["pk"]: row
+                for row in self.model._base_manager.using(self.db).filter(pk__in=pks).values("pk", *names)
+            }
             count = super().bulk_update(objs, fields, *args, **kwargs)
-            after = {row["pk"]: row for row in self.model._base_manager.using(self.db).filter(pk__in=pks).values("pk", *names)}
+            after = {
+                row["pk"]: row
+                for row in self.model._base_manager.using(self.db).filter(pk__in=pks).values("pk", *names)
+            }
             journal.record_bulk_update(self.model, before, after, using=self.db)
         return count
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -94,8 +93,12 @@ def _notify_finished(job: Job) -> None:
     from django.utils.translation import gettext as _
 
     with translation.override(getattr(job.created_by, "language", "") or None):
-        title = _("Your background job finished") if job.status == JobStatus.SUCCEEDED else _("Your background job failed")
-        notification_create(recipient=job.created_by, title=title, body=job.kind, url=reverse("core:job_detail", args=[job.pk]))
+        title = (
+            _("Your background job finished") if job.status == JobStatus.SUCCEEDED else _("Your background job failed")
+        )
+        notification_create(
+            recipient=job.created_by, title=title, body=job.kind, url=reverse("core:job_detail", args=[job.pk])
+        )
 
 
 def notification_create(*, recipient: Any, title: str, body: str = "", url: str = "") -> Notification:

@@ -16,7 +16,9 @@ _tokens: dict[str, Any] = {}
 @celery_signals.task_prerun.connect
 def _task_started(task_id: str | None = None, **kwargs: Any) -> None:
     if task_id:
-        _tokens[task_id] = context._current.set(context.ChangeContext(source=ChangeSource.TASK, request_id=task_id[:32].replace("-", "")))
+        _tokens[task_id] = context._current.set(
+            context.ChangeContext(source=ChangeSource.TASK, request_id=task_id[:32].replace("-", ""))
+        )
 
 
 @celery_signals.task_postrun.connect

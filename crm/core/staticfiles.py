@@ -24,7 +24,13 @@ class NodeModulesFinder(BaseFinder):
     def check(self, **kwargs: Any) -> list[Any]:
         missing = [name for name, source in self.files.items() if not (self.root / source).is_file()]
         if missing:
-            return [Error(f"Front-end files missing: {', '.join(missing)}", hint="Run 'npm ci' (make run does it).", id="crm.E001")]
+            return [
+                Error(
+                    f"Front-end files missing: {', '.join(missing)}",
+                    hint="Run 'npm ci' (make run does it).",
+                    id="crm.E001",
+                )
+            ]
         return []
 
     def find(self, path: str, find_all: bool = False, **kwargs: Any) -> Any:

@@ -39,13 +39,32 @@ def _audit_export(*, job: Job, progress: Any) -> dict[str, Any]:
     total = entries.count() or 1
     rows = []
     for index, entry in enumerate(entries.select_related("content_type").iterator(chunk_size=2000), start=1):
-        rows.append([
-            entry.pk, entry.timestamp.isoformat(), entry.actor_repr, entry.get_source_display(), entry.get_action_display(),
-            entry.content_type.name, entry.object_id, entry.object_repr, json.dumps(entry.changes, ensure_ascii=False),
-        ])
+        rows.append(
+            [
+                entry.pk,
+                entry.timestamp.isoformat(),
+                entry.actor_repr,
+                entry.get_source_display(),
+                entry.get_action_display(),
+                entry.content_type.name,
+                entry.object_id,
+                entry.object_repr,
+                json.dumps(entry.changes, ensure_ascii=False),
+            ]
+        )
         if index % 2000 == 0:
             progress(int(index * 95 / total), _("%(done)d of %(total)d entries") % {"done": index, "total": total})
-    header = [_("Sequence"), _("When (UTC)"), _("Who"), _("Path"), _("Action"), _("Record type"), _("Record id"), _("Record"), _("Changes")]
+    header = [
+        _("Sequence"),
+        _("When (UTC)"),
+        _("Who"),
+        _("Path"),
+        _("Action"),
+        _("Record type"),
+        _("Record id"),
+        _("Record"),
+        _("Changes"),
+    ]
     content = write_csv(header, rows)
     name = f"audit-log-{timezone.now():%Y%m%d-%H%M%S}.csv"
     if job.result_file:

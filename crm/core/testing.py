@@ -150,9 +150,9 @@ class ScopedModelContract:
         from crm.core.models import JournalEntry
 
         sources = set(
-            JournalEntry.objects.filter(action="create", actor=writer, object_id__in=[str(r["id"]) for r in created]).values_list(
-                "source", flat=True
-            )
+            JournalEntry.objects.filter(
+                action="create", actor=writer, object_id__in=[str(r["id"]) for r in created]
+            ).values_list("source", flat=True)
         )
         assert sources == {"web", "api"}
 
@@ -169,7 +169,9 @@ class ScopedModelContract:
         before = journal_entries(record).count()
         response = client.post(self.url("edit", record), {**self.form_data(), "version": stale_version})
         assert response.status_code == 409
-        response = api_client(writer).patch(self.api_url(record), {**self.api_data(), "version": stale_version}, format="json")
+        response = api_client(writer).patch(
+            self.api_url(record), {**self.api_data(), "version": stale_version}, format="json"
+        )
         assert response.status_code == 409 and response.json()["code"] == "conflict"
         assert journal_entries(record).count() == before
 

@@ -2,17 +2,23 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from crm.core.api.serializers import StrictFieldsMixin
+
 from ..models import ApiToken, Role, Team, User
 
 
-class RoleSerializer(serializers.ModelSerializer):
+class RoleSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A role: per-module permissions and a data scope."""
+
     class Meta:
         model = Role
         fields = ["id", "name", "builtin", "description", "permissions", "data_scope", "require_two_factor", "version"]
         read_only_fields = ["id", "builtin", "version"]
 
 
-class TeamSerializer(serializers.ModelSerializer):
+class TeamSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """A team: its members and manager."""
+
     class Meta:
         model = Team
         fields = ["id", "name", "description", "manager", "members", "version"]
@@ -26,8 +32,19 @@ class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
         fields = [
-            "id", "username", "email", "first_name", "last_name", "role", "teams",
-            "is_active", "is_away", "language", "time_zone", "date_joined", "version",
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "role",
+            "teams",
+            "is_active",
+            "is_away",
+            "language",
+            "time_zone",
+            "date_joined",
+            "version",
         ]
         read_only_fields = fields
 

@@ -62,5 +62,3 @@ class RoleViewSet(ScopedModelViewSet):
 
     def delete_service(self, *, actor: Any, instance: Role) -> None:
         services.role_delete(actor=actor, role=instance)
-
-

@@ -39,7 +39,9 @@ def _login_rate(group: str, request: HttpRequest) -> str:
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return reverse(settings.LOGIN_REDIRECT_URL)
 
@@ -51,7 +53,9 @@ def _lockout_name(login: str) -> str:
     return account.get_username() if account is not None else login.strip().lower()
 
 
-def lockout_response(request: HttpRequest, response: HttpResponse | None = None, credentials: dict[str, Any] | None = None) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
+) -> HttpResponse:
     """Shown while an account is cooling off after too many failed attempts."""
     minutes = max(1, round(float(settings.AXES_COOLOFF_TIME) * 60))
     form = LoginForm(initial={"username": (credentials or {}).get("username", "")})

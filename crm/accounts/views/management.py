@@ -64,7 +64,9 @@ class UserEditView(ObjectFormView):
     success_message = gettext_lazy("The user was saved.")
 
     def save(self, form: Any, instance: Any) -> Any:
-        return services.user_update(actor=self.request.user, user=instance, data=form.changed_data_dict(), version=form.cleaned_data["version"])
+        return services.user_update(
+            actor=self.request.user, user=instance, data=form.changed_data_dict(), version=form.cleaned_data["version"]
+        )
 
     def get_success_url(self, obj: Any) -> str:
         return reverse("accounts:user_list")
@@ -86,7 +88,9 @@ class UserSetActiveView(ObjectActionView):
 class UserResetTwoFactorView(ObjectActionView):
     module = "accounts"
     model = User
-    success_message = gettext_lazy("Two-factor authentication was reset. The user will set it up again at next sign-in if their role requires it.")
+    success_message = gettext_lazy(
+        "Two-factor authentication was reset. The user will set it up again at next sign-in if their role requires it."
+    )
 
     def act(self, obj: Any) -> None:
         services.two_factor_disable(actor=self.request.user, user=obj)
@@ -114,7 +118,9 @@ class TeamFormView(ObjectFormView):
         data = form.changed_data_dict()
         if instance is None:
             return services.team_create(actor=self.request.user, **data)
-        return services.team_update(actor=self.request.user, team=instance, data=data, version=form.cleaned_data["version"])
+        return services.team_update(
+            actor=self.request.user, team=instance, data=data, version=form.cleaned_data["version"]
+        )
 
     def get_success_url(self, obj: Any) -> str:
         return reverse("accounts:team_list")
@@ -137,7 +143,9 @@ class RoleListView(ModuleAccessMixin, View):
     module = "accounts"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, "accounts/role_list.html", {"roles": selectors.role_list(user=request.user).order_by("name")})
+        return render(
+            request, "accounts/role_list.html", {"roles": selectors.role_list(user=request.user).order_by("name")}
+        )
 
 
 class RoleFormView(ObjectFormView):
@@ -151,7 +159,9 @@ class RoleFormView(ObjectFormView):
         data = form.changed_data_dict()
         if instance is None:
             return services.role_create(actor=self.request.user, **data)
-        return services.role_update(actor=self.request.user, role=instance, data=data, version=form.cleaned_data["version"])
+        return services.role_update(
+            actor=self.request.user, role=instance, data=data, version=form.cleaned_data["version"]
+        )
 
     def get_success_url(self, obj: Any) -> str:
         return reverse("accounts:role_list")

@@ -28,7 +28,12 @@ class ProfileView(LoginRequiredMixin, View):
     template_name = "accounts/profile.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = PreferencesForm(initial={"language": request.user.language or translation.get_language(), "time_zone": request.user.time_zone})
+        form = PreferencesForm(
+            initial={
+                "language": request.user.language or translation.get_language(),
+                "time_zone": request.user.time_zone,
+            }
+        )
         return render(request, self.template_name, {"form": form})
 
     def post(self, request: HttpRequest) -> HttpResponse:
@@ -56,7 +61,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
         services.user_update_preferences(user=request.user, language=language)
     translation.activate(language)
     response = HttpResponseRedirect(target)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", httponly=True, secure=request.is_secure())
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", httponly=True, secure=request.is_secure()
+    )
     return response
 
 
@@ -66,7 +73,10 @@ class TwoFactorView(LoginRequiredMixin, View):
     template_name = "accounts/two_factor.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        context: dict[str, object] = {"required": request.user.requires_two_factor, "enabled": request.user.has_two_factor}
+        context: dict[str, object] = {
+            "required": request.user.requires_two_factor,
+            "enabled": request.user.has_two_factor,
+        }
         if not request.user.has_two_factor:
             context.update(self._setup_context(request))
         context["recovery_left"] = request.user.recovery_codes.filter(used_at__isnull=True).count()
@@ -87,7 +97,9 @@ class TwoFactorView(LoginRequiredMixin, View):
         }
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        device = TOTPDevice.objects.filter(pk=request.session.get(SETUP_KEY), user=request.user, confirmed=False).first()
+        device = TOTPDevice.objects.filter(
+            pk=request.session.get(SETUP_KEY), user=request.user, confirmed=False
+        ).first()
         if device is None:
             messages.error(request, _("The set-up expired. Scan the new code."))
             return redirect("accounts:two_factor")
@@ -101,7 +113,11 @@ class TwoFactorView(LoginRequiredMixin, View):
                 request.session.pop(SETUP_KEY, None)
                 messages.success(request, _("Two-factor authentication is on."))
                 return render(request, "accounts/recovery_codes.html", {"codes": codes})
-        context = {"required": request.user.requires_two_factor, "enabled": False, **self._setup_context(request, device)}
+        context = {
+            "required": request.user.requires_two_factor,
+            "enabled": False,
+            **self._setup_context(request, device),
+        }
         context["form"] = form
         return render(request, self.template_name, context, status=400)
 
@@ -138,7 +154,9 @@ class TokenListView(LoginRequiredMixin, View):
     template_name = "accounts/token_list.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return render(request, self.template_name, {"tokens": selectors.token_list(user=request.user), "form": TokenForm()})
+        return render(
+            request, self.template_name, {"tokens": selectors.token_list(user=request.user), "form": TokenForm()}
+        )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = TokenForm(request.POST)
@@ -152,7 +170,10 @@ class TokenListView(LoginRequiredMixin, View):
                 form = TokenForm()
         status = 200 if secret or form.is_bound is False else 400
         return render(
-            request, self.template_name, {"tokens": selectors.token_list(user=request.user), "form": form, "secret": secret}, status=status
+            request,
+            self.template_name,
+            {"tokens": selectors.token_list(user=request.user), "form": form, "secret": secret},
+            status=status,
         )
 
 

@@ -63,13 +63,12 @@ class SafeJSONParser(parsers.JSONParser):
         raw = stream.read() if stream is not None else b""
         try:
             text = raw.decode("utf-8")
-            # A cheap pre-check stops a deep nest before the decoder recurses into it.
-            if text.count("[") + text.count("{") > limit and _bracket_depth(text) > limit:
-                raise ParseError(_("The JSON body is nested too deeply (at most %(limit)s levels).") % {"limit": limit})
             data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-        except ParseError:
-            raise
-        except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        except RecursionError as exc:  # the decoder stops a pathological nest with a clean error
+            raise ParseError(
+                _("The JSON body is nested too deeply (at most %(limit)s levels).") % {"limit": limit}
+            ) from exc
+        except (ValueError, UnicodeDecodeError) as exc:
             raise ParseError(_("Malformed JSON body: %(error)s") % {"error": str(exc)[:200]}) from exc
         if _depth(data, limit) > limit:
             raise ParseError(_("The JSON body is nested too deeply (at most %(limit)s levels).") % {"limit": limit})
@@ -89,24 +88,3 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text[:40]} is out of range")
     return value
-
-
-def _bracket_depth(text: str) -> int:
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest

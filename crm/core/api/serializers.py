@@ -18,8 +18,17 @@ class JournalEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = JournalEntry
         fields = [
-            "sequence", "timestamp", "actor", "actor_repr", "source", "action",
-            "app_label", "record_type", "object_id", "object_repr", "changes",
+            "sequence",
+            "timestamp",
+            "actor",
+            "actor_repr",
+            "source",
+            "action",
+            "app_label",
+            "record_type",
+            "object_id",
+            "object_repr",
+            "changes",
         ]
         read_only_fields = fields
 
@@ -27,7 +36,18 @@ class JournalEntrySerializer(serializers.ModelSerializer):
 class JobSerializer(serializers.ModelSerializer):
     class Meta:
         model = Job
-        fields = ["id", "kind", "status", "progress", "message", "result", "error", "created_at", "started_at", "finished_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "message",
+            "result",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 

@@ -70,5 +70,7 @@ class SearchView(CRMAPIView):
         results = []
         for label, group in selectors.search(user=request.user, query=request.query_params.get("q", "")):
             for r in group:
-                results.append({"type": str(label), "title": r.title, "subtitle": r.subtitle, "url": r.url, "score": r.score})
+                results.append(
+                    {"type": str(label), "title": r.title, "subtitle": r.subtitle, "url": r.url, "score": r.score}
+                )
         return Response({"results": results})

@@ -55,12 +55,13 @@ class ScopedViewSetMixin(CRMAPIMixin):
         """The version the client edited, from ``If-Match`` or the body's ``version``."""
         request = self.request  # type: ignore[attr-defined]
         raw = request.headers.get("If-Match", "").strip('"W/ ') or request.data.get("version")
-        try:
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0:
+            return raw
+        if isinstance(raw, str) and raw.isdigit() and len(raw) < 10:
             return int(raw)
-        except (TypeError, ValueError):
-            raise ValidationError(
-                {"version": [_("Send the version you edited (the record's 'version' field) to save changes.")]}
-            ) from None
+        raise ValidationError(
+            {"version": [_("Send the version you edited (the record's 'version' field) to save changes.")]}
+        )
 
 
 class ScopedReadOnlyViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):  # type: ignore[misc]

@@ -281,7 +281,9 @@ class TestFieldErrors:
 
     def test_gadget_edit(self, api: APIClient, gadget: Gadget) -> None:
         guard = NothingWritten()
-        body = assert_api_error(api.patch(gadget_url(gadget), {"name": "", "version": 1}, format="json"), 400, "invalid")
+        body = assert_api_error(
+            api.patch(gadget_url(gadget), {"name": "", "version": 1}, format="json"), 400, "invalid"
+        )
         assert list(body["errors"]) == ["name"]
         guard.check()
 
@@ -389,13 +391,17 @@ class TestStaleEdits:
 
 
 class TestNotFoundAndFriends:
-    @pytest.mark.parametrize("url", ["/api/v1/no-such-thing/", "/api/v1/sample/gadgets/1/nope/", "/api/v2/teams/", "/api/"])
+    @pytest.mark.parametrize(
+        "url", ["/api/v1/no-such-thing/", "/api/v1/sample/gadgets/1/nope/", "/api/v2/teams/", "/api/"]
+    )
     def test_unknown_api_url_is_json_in_the_one_format(self, api: APIClient, url: str) -> None:
         body = assert_api_error(api.get(url), 404, "not_found")
         assert body["errors"] == {}
         assert_api_error(api.post(url, {"name": "x"}, format="json"), 404, "not_found")
 
-    @pytest.mark.parametrize("url", ["/api/v1/teams/abc/", "/api/v1/sample/gadgets/-1/", "/api/v1/sample/gadgets/99999999999999999999999/"])
+    @pytest.mark.parametrize(
+        "url", ["/api/v1/teams/abc/", "/api/v1/sample/gadgets/-1/", "/api/v1/sample/gadgets/99999999999999999999999/"]
+    )
     def test_a_record_id_that_cannot_exist(self, api: APIClient, url: str) -> None:
         assert_api_error(api.get(url), 404, "not_found")
         assert_api_error(api.patch(url, {"name": "x", "version": 1}, format="json"), 404, "not_found")

@@ -83,7 +83,9 @@ class TestCsrf:
         ("url", "data"),
         [(NEW_GADGET, {"name": "No token", "notes": ""}), (NEW_TEAM, {"name": "No token", "description": ""})],
     )
-    def test_page_post_without_token_gets_the_form_expired_page(self, admin_user: Any, url: str, data: dict[str, str]) -> None:
+    def test_page_post_without_token_gets_the_form_expired_page(
+        self, admin_user: Any, url: str, data: dict[str, str]
+    ) -> None:
         client = Client(enforce_csrf_checks=True)
         client.force_login(admin_user)
         guard = NothingWritten()
@@ -114,7 +116,9 @@ class TestCsrf:
         assert Gadget.objects.filter(name="With token", owner=admin_user).exists()
 
     @pytest.mark.parametrize(("url", "data"), [(API_GADGETS, {"name": "No token"}), (API_TEAMS, {"name": "No token"})])
-    def test_api_write_with_session_and_no_token_is_refused(self, admin_user: Any, url: str, data: dict[str, str]) -> None:
+    def test_api_write_with_session_and_no_token_is_refused(
+        self, admin_user: Any, url: str, data: dict[str, str]
+    ) -> None:
         client = APIClient(enforce_csrf_checks=True)
         client.force_login(admin_user)
         guard = NothingWritten()
@@ -139,31 +143,36 @@ class TestOversized:
         body = urlencode({"name": "Big", "notes": "x" * TEN_MB})
         response = page.post(NEW_GADGET, body, content_type=FORM)
         assert response.status_code == 400
+        assert b"The request is too large" in response.content
         guard.check()
 
     def test_ten_megabyte_multipart_form_field(self, page: Client) -> None:
         guard = NothingWritten()
         response = page.post(NEW_GADGET, {"name": "Big", "notes": "x" * TEN_MB})
         assert response.status_code == 400
+        assert b"The request is too large" in response.content
         guard.check()
 
     def test_ten_megabyte_team_description_on_the_page(self, page: Client) -> None:
         guard = NothingWritten()
         response = page.post(NEW_TEAM, urlencode({"name": "Big", "description": "x" * TEN_MB}), content_type=FORM)
         assert response.status_code == 400
+        assert b"The request is too large" in response.content
         guard.check()
 
     def test_ten_megabyte_json_body(self, api: APIClient) -> None:
         guard = NothingWritten()
         response = api.post(API_GADGETS, {"name": "Big", "notes": "x" * TEN_MB}, format="json")
-        assert_api_error(response, 400)
+        assert assert_api_error(response, 400)["code"] == "too_large"
         guard.check()
 
     def test_ten_megabyte_json_body_on_edit(self, api: APIClient, admin_user: Any) -> None:
         gadget = Gadget.objects.create(name="Small", owner=admin_user)
         guard = NothingWritten()
-        response = api.patch(f"{API_GADGETS}{gadget.pk}/", {"notes": "x" * TEN_MB, "version": gadget.version}, format="json")
-        assert_api_error(response, 400)
+        response = api.patch(
+            f"{API_GADGETS}{gadget.pk}/", {"notes": "x" * TEN_MB, "version": gadget.version}, format="json"
+        )
+        assert assert_api_error(response, 400)["code"] == "too_large"
         guard.check()
         gadget.refresh_from_db()
         assert gadget.notes == "" and gadget.version == 1
@@ -171,13 +180,13 @@ class TestOversized:
     def test_ten_megabyte_json_team(self, api: APIClient) -> None:
         guard = NothingWritten()
         response = api.post(API_TEAMS, {"name": "Big", "description": "x" * TEN_MB}, format="json")
-        assert_api_error(response, 400)
+        assert assert_api_error(response, 400)["code"] == "too_large"
         guard.check()
 
     def test_ten_megabyte_form_body_to_the_api_is_refused_in_the_api_format(self, api: APIClient) -> None:
         guard = NothingWritten()
         response = api.post(API_GADGETS, urlencode({"name": "Big", "notes": "x" * TEN_MB}), content_type=FORM)
-        assert_api_error(response, 400)
+        assert assert_api_error(response, 400)["code"] == "too_large"
         guard.check()
 
     def test_a_body_just_under_the_limit_is_accepted(self, api: APIClient, settings: Any) -> None:
@@ -290,7 +299,9 @@ class TestBadCharactersInForms:
     def test_urlencoded_edit_is_refused_and_the_record_unchanged(self, page: Client, admin_user: Any) -> None:
         gadget = Gadget.objects.create(name="Before", owner=admin_user)
         guard = NothingWritten()
-        response = page.post(f"/sample/gadgets/{gadget.pk}/edit/", f"name=After%00&version={gadget.version}", content_type=FORM)
+        response = page.post(
+            f"/sample/gadgets/{gadget.pk}/edit/", f"name=After%00&version={gadget.version}", content_type=FORM
+        )
         assert response.status_code == 400
         guard.check()
         gadget.refresh_from_db()
@@ -324,7 +335,9 @@ class TestBadCharactersInJson:
         gadget = Gadget.objects.create(name="Before", owner=admin_user)
         guard = NothingWritten()
         data = {"notes": bad, "version": gadget.version}
-        body = assert_api_error(api.patch(f"{API_GADGETS}{gadget.pk}/", json_body(data), content_type="application/json"), 400)
+        body = assert_api_error(
+            api.patch(f"{API_GADGETS}{gadget.pk}/", json_body(data), content_type="application/json"), 400
+        )
         assert "notes" in body["errors"]
         guard.check()
         gadget.refresh_from_db()
@@ -345,9 +358,13 @@ class TestBadCharactersInJson:
         guard = NothingWritten()
         response = api.post(url, json_body({"name": "Fine", f"x{bad}": 1}), content_type="application/json")
         assert list(assert_api_error(response, 400)["errors"]) == ["non_field_errors"]
-        response = api.post(url, json_body({"name": "Fine", "members": [{"deep": bad}]}), content_type="application/json")
+        response = api.post(
+            url, json_body({"name": "Fine", "members": [{"deep": bad}]}), content_type="application/json"
+        )
         assert list(assert_api_error(response, 400)["errors"]) == ["members"]
-        response = api.post(url, json_body({"name": "Fine", "members": [{f"key{bad}": 1}]}), content_type="application/json")
+        response = api.post(
+            url, json_body({"name": "Fine", "members": [{f"key{bad}": 1}]}), content_type="application/json"
+        )
         assert list(assert_api_error(response, 400)["errors"]) == ["members"]
         response = api.post(url, json_body([{"name": bad}]), content_type="application/json")
         assert list(assert_api_error(response, 400)["errors"]) == ["non_field_errors"]
@@ -400,7 +417,9 @@ class TestMarkupIsText:
         assert_escaped(detail, raw=SCRIPT, escaped=SCRIPT_ESCAPED)
         assert_escaped(detail, raw=IMG, escaped=IMG_ESCAPED)
         assert_escaped(page.get(GADGETS).content.decode(), raw=SCRIPT, escaped=SCRIPT_ESCAPED)
-        assert_escaped(page.get(f"/sample/gadgets/{gadget.pk}/edit/").content.decode(), raw=SCRIPT, escaped=SCRIPT_ESCAPED)
+        assert_escaped(
+            page.get(f"/sample/gadgets/{gadget.pk}/edit/").content.decode(), raw=SCRIPT, escaped=SCRIPT_ESCAPED
+        )
 
     def test_gadget_from_the_api(self, page: Client, api: APIClient) -> None:
         response = api.post(API_GADGETS, {"name": SCRIPT, "notes": IMG}, format="json")

@@ -102,7 +102,9 @@ def test_django_admin_path_is_journaled(client, roles):
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
     team = Team.objects.create(name="Before")
-    response = client.post(f"/admin/accounts/team/{team.pk}/change/", {"name": "After", "description": "", "members": []})
+    response = client.post(
+        f"/admin/accounts/team/{team.pk}/change/", {"name": "After", "description": "", "members": []}
+    )
     assert response.status_code == 302
     entry = journal_entries(team).filter(action="update").get()
     assert entry.changes["name"] == ["Before", "After"]

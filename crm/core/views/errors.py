@@ -42,7 +42,9 @@ def too_large_message() -> str:
 def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
     if isinstance(exception, RequestDataTooBig):
         return _respond(request, 400, _("Bad request"), too_large_message(), code="too_large")
-    return _respond(request, 400, _("Bad request"), _("The request could not be understood. Check what you sent and try again."))
+    return _respond(
+        request, 400, _("Bad request"), _("The request could not be understood. Check what you sent and try again.")
+    )
 
 
 def invalid_characters(request: HttpRequest, field: str = "") -> HttpResponse:
@@ -53,7 +55,9 @@ def invalid_characters(request: HttpRequest, field: str = "") -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _respond(request, 403, _("Not allowed"), _("Your role does not allow this. Ask an administrator if you need it."))
+    return _respond(
+        request, 403, _("Not allowed"), _("Your role does not allow this. Ask an administrator if you need it.")
+    )
 
 
 def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
@@ -62,12 +66,17 @@ def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return _respond(
-        request, 500, _("Something went wrong"), _("The CRM could not finish this request. Nothing was changed; please try again in a moment.")
+        request,
+        500,
+        _("Something went wrong"),
+        _("The CRM could not finish this request. Nothing was changed; please try again in a moment."),
     )
 
 
 def rate_limited(request: HttpRequest, exception: Any = None) -> HttpResponse:
-    return _respond(request, 429, _("Too many requests"), _("Too many requests from your address. Wait a minute and try again."))
+    return _respond(
+        request, 429, _("Too many requests"), _("Too many requests from your address. Wait a minute and try again.")
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -10,7 +10,6 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 
 CHECK_TIMEOUT = 3.0
-_pool = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
 
 
 def _database() -> str:
@@ -29,7 +28,7 @@ def _database() -> str:
 def _broker() -> str:
     url = settings.CELERY_BROKER_URL
     if url.startswith("filesystem://"):
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        folder = Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]))
         if not folder.is_dir():
             raise RuntimeError("queue folder missing")
         return "ok"
@@ -43,7 +42,10 @@ def _broker() -> str:
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database, "broker": _broker}
-    futures = {name: _pool.submit(check) for name, check in checks.items()}
+    # A pool per request: a check that hangs past its timeout cannot starve the next probe.
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(checks), thread_name_prefix="healthz")
+    futures = {name: pool.submit(check) for name, check in checks.items()}
+    pool.shutdown(wait=False)
     status: dict[str, str] = {}
     for name, future in futures.items():
         try:

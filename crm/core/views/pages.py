@@ -45,7 +45,10 @@ class SearchView(LoginRequiredMixin, View):
         query = request.GET.get("q", "")[:200]
         groups = selectors.search(user=request.user, query=query)
         return render_page(
-            request, "core/search.html", {"query": query, "groups": groups}, fragment="core/partials/_search_results.html"
+            request,
+            "core/search.html",
+            {"query": query, "groups": groups},
+            fragment="core/partials/_search_results.html",
         )
 
 
@@ -87,7 +90,9 @@ class JobDownloadView(LoginRequiredMixin, View):
         job = selectors.job_get(user=request.user, job_id=pk)
         if job is None or not job.result_file:
             raise Http404
-        return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=str(job.result_file.name).rsplit("/", 1)[-1])
+        return FileResponse(
+            job.result_file.open("rb"), as_attachment=True, filename=str(job.result_file.name).rsplit("/", 1)[-1]
+        )
 
 
 class AuditLogView(ModuleAccessMixin, View):
@@ -117,7 +122,7 @@ class AuditLogExportView(ModuleAccessMixin, View):
             messages.error(request, _("The filters are not valid."))
             return HttpResponseRedirect(reverse("core:audit_log"))
         filters = {k: v for k, v in request.POST.items() if k in filterset.filters and v}
-        job = services.job_start(kind=AUDIT_EXPORT, user=request.user, task=audit_export_task, params={"filters": filters})
+        job = services.job_start(
+            kind=AUDIT_EXPORT, user=request.user, task=audit_export_task, params={"filters": filters}
+        )
         return HttpResponseRedirect(reverse("core:job_detail", args=[job.pk]))
-
-

@@ -15,4 +15,6 @@ class SampleConfig(AppConfig):
         from .tasks import SLOW_JOB, slow_job_task
 
         platform.register_job(SLOW_JOB, slow_job_task)
-        platform.register_module(Module(key="sample", label="Sample", defaults={"sales_rep": ("view", "create", "edit")}))
+        platform.register_module(
+            Module(key="sample", label="Sample", defaults={"sales_rep": ("view", "create", "edit")})
+        )

@@ -45,7 +45,9 @@ class GadgetFormView(ObjectFormView):
         data = {k: form.cleaned_data[k] for k in ("name", "notes")}
         if instance is None:
             return services.gadget_create(actor=self.request.user, **data)
-        return services.gadget_update(actor=self.request.user, gadget=instance, data=data, version=form.cleaned_data["version"])
+        return services.gadget_update(
+            actor=self.request.user, gadget=instance, data=data, version=form.cleaned_data["version"]
+        )
 
 
 class GadgetDeleteView(ObjectActionView):
