@@ -192,7 +192,8 @@ def celery_worker_app(tmp_path, settings):
 
 def _reset_connections(app):
     """Forget pooled broker connections so the next message goes to the broker now configured."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
