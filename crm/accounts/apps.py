@@ -10,7 +10,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from crm.core import journal
-        from crm.core.registry import DemoBuilder, Module, NavItem, platform
+        from crm.core.registry import DemoBuilder, Module, NavItem, SearchProvider, platform
 
         from . import demo
         from .api import schema  # noqa: F401  (OpenAPI description of token authentication)
@@ -28,6 +28,9 @@ class AccountsConfig(AppConfig):
             ],
         )
         platform.register_demo(DemoBuilder("accounts", demo.build, order=10))
+        from .selectors import user_search
+
+        platform.register_search(SearchProvider("users", _("Users"), "accounts", user_search))
         post_migrate.connect(_sync_roles, sender=self)
 
 

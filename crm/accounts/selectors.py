@@ -39,3 +39,22 @@ def token_list(*, user: Any) -> QuerySet[ApiToken]:
 def assignable_users(*, user: Any) -> QuerySet[User]:
     """Active users that may be chosen as an owner or a team member."""
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+def user_search(*, user: Any, query: str, limit: int) -> list[Any]:
+    """Colleagues by name, username or email, for the global search (administrators)."""
+    from django.urls import reverse
+
+    from crm.core.registry import SearchResult
+
+    found = user_list(user=user, query=query).filter(is_active=True).order_by("username")[:limit]
+    return [
+        SearchResult(
+            type_label="user",
+            title=str(u),
+            subtitle=u.email,
+            url=reverse("accounts:user_edit", args=[u.pk]),
+            score=2.0 if query.lower() in {u.username.lower(), u.email.lower()} else 1.0,
+        )
+        for u in found
+    ]
