@@ -48,9 +48,15 @@ def main(argv: list[str]) -> int:
     options = parse(argv)
     signal.signal(signal.SIGTERM, _terminate)
     try:
-        run(options)
+        result = run(options)
     except (RuntimeError, ValueError, OSError, subprocess.TimeoutExpired) as exc:
         print(f"The benchmark stopped: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("The benchmark was interrupted.", file=sys.stderr)
+        return 130
+    if any(page["errors"] for page in result["pages"]):
+        print("Some requests failed (see the errors above): these figures do not count.", file=sys.stderr)
         return 1
     return 0
 

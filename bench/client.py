@@ -18,7 +18,6 @@ from urllib.parse import urlencode
 
 HOST = "127.0.0.1"
 TIMEOUT = 30.0
-ERROR_SAMPLES = 5
 
 
 @dataclass
@@ -35,9 +34,10 @@ class Measurement:
     def error_count(self) -> int:
         return sum(self.errors.values())
 
-    def percentile(self, p: int) -> float:
+    def percentile(self, p: int) -> float | None:
+        """The ``p``-th percentile of the successful requests' latencies; ``None`` without any."""
         if not self.latencies_ms:
-            return float("nan")
+            return None
         if len(self.latencies_ms) == 1:
             return self.latencies_ms[0]
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[p - 1]
@@ -131,7 +131,7 @@ def measure(
                 result.latencies_ms.extend(latencies)
                 result.errors.update(errors)
 
-    threads = [threading.Thread(target=work, name=f"bench-client-{n}") for n in range(concurrency)]
+    threads = [threading.Thread(target=work, name=f"bench-client-{n}", daemon=True) for n in range(concurrency)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()

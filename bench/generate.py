@@ -88,30 +88,57 @@ def bench_password() -> str:
 def insert_rows(
     connection: BaseDatabaseWrapper, model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
-    """Write ``rows`` (values in the order of ``fields``) into ``model``'s table in one transaction."""
+    """Write ``rows`` (values in the order of ``fields``) into ``model``'s table in one transaction.
+
+    Every other column gets the model's default (``auto_now`` fields: now), the same on every row,
+    so a generator keeps working when a model gains a field with a default.
+    """
     from django.db import transaction
 
+    defaults = _defaults(connection, model, fields)
+    names = [*fields, *defaults]
+    fixed = tuple(defaults.values())
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)  # type: ignore[union-attr]
+    column_of = {field.name: field.column for field in model._meta.concrete_fields if field.column}
+    if unknown := [name for name in names if name not in column_of]:
+        raise ValueError(f"{model.__name__} has no column for {', '.join(unknown)}.")
+    columns = ", ".join(quote(column_of[name]) for name in names)
     table = quote(model._meta.db_table)
     written = 0
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, *fixed))
                     written += 1
             return written
-        placeholders = ", ".join(["%s"] * len(fields))
+        placeholders = ", ".join(["%s"] * len(names))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608 (names from the model, quoted)
         adapt = connection.ops.adapt_datetimefield_value
         rows = iter(rows)
         while batch := [
-            [adapt(v) if isinstance(v, datetime) else v for v in row] for row in islice(rows, INSERT_BATCH)
+            [*(adapt(v) if isinstance(v, datetime) else v for v in row), *fixed] for row in islice(rows, INSERT_BATCH)
         ]:
             cursor.executemany(sql, batch)
             written += len(batch)
     return written
+
+
+def _defaults(connection: BaseDatabaseWrapper, model: type[models.Model], given: Sequence[str]) -> dict[str, Any]:
+    """Database-ready values of the concrete fields not in ``given``."""
+    now = datetime.now(UTC)
+    values = {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.name in given:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        else:
+            value = field.get_default()  # "" for text fields without a default
+            if value is None and not field.null:
+                raise ValueError(f"{model.__name__}.{field.name} has no default: the generator must give it a value.")
+        values[field.name] = field.get_db_prep_save(value, connection)
+    return values
 
 
 def refresh_statistics(connection: BaseDatabaseWrapper) -> None:
@@ -148,9 +175,7 @@ def users(count: int, connection: BaseDatabaseWrapper) -> int:
             yield (username, f"{username}@bench.example", first_name, last_name, password, role, joined)
 
     fields = ["username", "email", "first_name", "last_name", "password", "role", "date_joined"]
-    fixed = {"is_superuser": False, "is_staff": False, "is_active": True, "language": "", "time_zone": "UTC"}
-    fixed |= {"is_away": False, "version": 1}
-    return insert_rows(connection, User, [*fields, *fixed], (row + tuple(fixed.values()) for row in rows()))
+    return insert_rows(connection, User, fields, rows())
 
 
 # --- change journal ----------------------------------------------------------------------------------
@@ -217,12 +242,22 @@ def _change_pool(model: type[models.Model], action: str, rnd: random.Random, siz
 
     fields = journal.tracked_fields(model)
     redact = journal._options(model).redact  # the fields whose values the journal never keeps
+    related = {
+        f.name: list(f.related_model._base_manager.values_list("pk", flat=True)[:1_000])
+        for f in fields
+        if f.is_relation and isinstance(f.related_model, type)
+    }
     pool = []
     for _ in range(size):
         chosen = fields if action != "update" else rnd.sample(fields, k=min(len(fields), rnd.randint(1, 3)))
-        changes = {}
+        changes: dict[str, Any] = {}
         for field in chosen:
-            old, new = _fake_value(field, rnd), _fake_value(field, rnd)
+            pks = related.get(field.name)
+            old, new = _fake_value(field, rnd, pks), _fake_value(field, rnd, pks)
+            for _retry in range(5):  # an update records only fields whose value changed
+                if new != old:
+                    break
+                new = _fake_value(field, rnd, pks)
             if field.name in redact:
                 changes[field.name] = [journal.REDACTED, journal.REDACTED]
             else:
@@ -231,12 +266,15 @@ def _change_pool(model: type[models.Model], action: str, rnd: random.Random, siz
     return pool
 
 
-def _fake_value(field: Any, rnd: random.Random) -> Any:
-    """A plausible JSON value for ``field``, as ``journal.to_json`` would store it."""
+def _fake_value(field: Any, rnd: random.Random, related_pks: list[Any] | None) -> Any:
+    """A plausible JSON value for ``field``, as ``journal.to_json`` would store it; relations
+    name existing rows (``related_pks``) where there are any."""
     kind = field.get_internal_type()
+    if field.is_relation:
+        return rnd.choice(related_pks) if related_pks else rnd.randint(1, 1_000)
     if field.choices:
         return rnd.choice([value for value, _label in field.flatchoices])
-    if field.is_relation or kind.endswith("IntegerField"):
+    if kind.endswith("IntegerField"):
         return rnd.randint(1, 1_000)
     if kind == "BooleanField":
         return rnd.random() < 0.5
@@ -286,4 +324,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, whose registry is the one other modules' generators register with.
+    from bench import generate
+
+    sys.exit(generate.main())

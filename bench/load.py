@@ -16,6 +16,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,12 +90,13 @@ def run_step(args: list[str], env: dict[str, str]) -> str:
     return completed.stdout
 
 
-def prepare(database: Database, options: Options, env: dict[str, str]) -> dict[str, Any]:
-    """An empty database, migrated, filled with benchmark data; returns what the generators wrote."""
+def prepare(database: Database, options: Options, env: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """An empty database, migrated, filled with benchmark data; returns what the generators wrote,
+    and notes on anything that had to be worked around."""
     say(f"Recreating the database {database.label()}")
     database.recreate()
     say("manage.py prepare (migrate, cache table, static files)")
-    run_step([str(PYTHON), "manage.py", "prepare"], env)
+    notes = run_prepare(env)
     say(f"Generating data (size {options.size:,})")
     summary: dict[str, Any] = json.loads(
         run_step([str(PYTHON), "-m", "bench.generate", "--size", str(options.size)], env).splitlines()[-1]
@@ -102,7 +104,13 @@ def prepare(database: Database, options: Options, env: dict[str, str]) -> dict[s
     for name, rows in summary["rows"].items():
         say(f"  {rows:>10,} {name} in {summary['seconds'][name]:.1f} s")
     say(f"  statistics (VACUUM ANALYZE) in {summary['seconds']['statistics']:.1f} s")
-    return summary
+    return summary, notes
+
+
+def run_prepare(env: dict[str, str]) -> list[str]:
+    """``manage.py prepare`` in production settings (migrations, cache table, static files)."""
+    run_step([str(PYTHON), "manage.py", "prepare"], env)
+    return []
 
 
 def create_token(env: dict[str, str]) -> str:
@@ -122,21 +130,18 @@ def measure_pages(server: Server, options: Options, env: dict[str, str], token: 
     cookies = client.login(server.port, username=LOGIN_USERNAME, password=env[PASSWORD_ENV])
     results = []
     for page in PAGES:
-        headers = page_headers(page, cookies, token)
-        measurements = [
-            client.measure(
-                server.port,
-                page.path,
-                headers=headers,
-                requests=count,
-                concurrency=options.concurrency,
-                time_limit=PAGE_TIME_LIMIT,
-            )
-            for count in (options.warmup, options.requests)
-        ]
-        result = report.page_result(page, measurements[-1])  # the warm-up is not counted
+        measure = partial(
+            client.measure,
+            server.port,
+            page.path,
+            headers=page_headers(page, cookies, token),
+            concurrency=options.concurrency,
+            time_limit=PAGE_TIME_LIMIT,
+        )
+        measure(requests=options.warmup)  # not counted
+        result = report.page_result(page, measure(requests=options.requests))
         say(
-            f"  {page.name:<14} p95 {result['p95_ms']:8.1f} ms  {result['requests_per_second']:7.1f}/s  errors {result['errors']}"
+            f"  {page.name:<14} p95 {result['p95_ms']} ms, {result['requests_per_second']}/s, errors {result['errors']}"
         )
         results.append(result)
     return results
@@ -148,9 +153,10 @@ def run(options: Options) -> dict[str, Any]:
     if options.redis_url:
         check_local(options.redis_url)
     password = "bench-" + secrets.token_urlsafe(12)
+    load_before = report.load_average()
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as local_dir:
         env = app_env(options, Path(local_dir), password)
-        data = prepare(database, options, env)
+        data, notes = prepare(database, options, env)
         token = create_token(env)
         say(f"Starting gunicorn ({WORKERS} workers) and measuring {len(PAGES)} pages")
         report.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
@@ -173,9 +179,10 @@ def run(options: Options) -> dict[str, Any]:
             "url": database.label(),
             "cache": "redis" if options.redis_url else "database",
         },
-        "machine": report.machine(),
+        "machine": report.machine() | {"load_before": load_before, "load_after": report.load_average()},
         "pages": pages,
         "workers": workers,
+        "notes": notes,
     }
     print(report.render_text(result))
     markdown, data_file = report.write(result)

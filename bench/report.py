@@ -33,8 +33,16 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: other work on the machine skews the figures."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
 def page_result(page: Page, measurement: Measurement) -> dict[str, Any]:
     p95 = measurement.percentile(95)
+    met = (
+        None if page.p95_target_ms is None else p95 is not None and p95 < page.p95_target_ms and not measurement.errors
+    )
     return {
         "page": page.name,
         "path": page.path,
@@ -42,14 +50,18 @@ def page_result(page: Page, measurement: Measurement) -> dict[str, Any]:
         "errors": measurement.error_count,
         "error_kinds": dict(measurement.errors.most_common()),
         "stopped_early": measurement.stopped_early,
-        "median_ms": round(measurement.percentile(50), 2),
-        "p95_ms": round(p95, 2),
-        "p99_ms": round(measurement.percentile(99), 2),
-        "max_ms": round(max(measurement.latencies_ms, default=float("nan")), 2),
+        "median_ms": _round(measurement.percentile(50)),
+        "p95_ms": _round(p95),
+        "p99_ms": _round(measurement.percentile(99)),
+        "max_ms": _round(max(measurement.latencies_ms, default=None)),
         "requests_per_second": round(measurement.per_second, 1),
         "p95_target_ms": page.p95_target_ms,
-        "target_met": None if page.p95_target_ms is None else bool(p95 < page.p95_target_ms and not measurement.errors),
+        "target_met": met,
     }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def worker_results(memory: list[WorkerMemory]) -> list[dict[str, Any]]:
@@ -59,16 +71,20 @@ def worker_results(memory: list[WorkerMemory]) -> list[dict[str, Any]]:
     ]
 
 
-def _verdict(met: bool | None, target: str) -> str:
-    return "" if met is None else f"{target} {'ok' if met else 'MISSED'}"
+def _verdict(met: bool | None, target: float | None, unit: str) -> str:
+    return "" if met is None or target is None else f"< {target:g} {unit} {'ok' if met else 'MISSED'}"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _rows(report: dict[str, Any]) -> list[list[str]]:
     rows = []
     for p in report["pages"]:
-        target = _verdict(p["target_met"], f"< {p['p95_target_ms']:g} ms")
+        target = _verdict(p["target_met"], p["p95_target_ms"], "ms")
         errors = str(p["errors"]) + (" (stopped: time limit)" if p["stopped_early"] else "")
-        numbers = [f"{p[key]:.1f}" for key in ("median_ms", "p95_ms", "p99_ms", "requests_per_second")]
+        numbers = [_number(p[key]) for key in ("median_ms", "p95_ms", "p99_ms", "requests_per_second")]
         rows.append([p["page"], p["path"], str(p["requests"]), errors, *numbers, target])
     return rows
 
@@ -81,23 +97,36 @@ def _headline(report: dict[str, Any]) -> list[str]:
         f"Data: {rows} (size {run['size']:,})",
         f"Database: {report['database']['version']}, cache: {report['database']['cache']}",
         f"Machine: {m['cores']} cores, {m.get('memory_gb', '?')} GB, {m.get('cpu', '?')}; Python {m['python']}",
+        f"Load average (1, 5, 15 min): {_loads(m.get('load_before'))} before, {_loads(m.get('load_after'))} after"
+        + (" - other work was competing for the CPU, figures are pessimistic" if _busy(m) else ""),
         f"Load: gunicorn {run['workers']} sync workers, {run['concurrency']} client threads, "
         f"{run['requests']} requests per page after {run['warmup']} warm-up",
     ]
 
 
+def _busy(m: dict[str, Any]) -> bool:
+    """Was the machine busy with other work before the run started?"""
+    before = m.get("load_before") or [0.0]
+    return bool(before[0] > 0.5 * (m.get("cores") or 1))
+
+
+def _loads(values: list[float] | None) -> str:
+    return " / ".join(f"{v:.2f}" for v in values) if values else "?"
+
+
 def _memory_lines(report: dict[str, Any]) -> list[str]:
     lines = []
     for w in report["workers"]:
-        verdict = _verdict(w["target_met"], f"< {WORKER_MEMORY_TARGET_MB:g} MB")
-        lines.append(
-            f"gunicorn worker {w['pid']}: {w['rss_mb']:.1f} MB resident (peak {w['peak_mb']:.1f} MB)  {verdict}"
-        )
+        verdict = _verdict(w["target_met"], WORKER_MEMORY_TARGET_MB, "MB")
+        if w["peak_mb"] >= WORKER_MEMORY_TARGET_MB:
+            verdict += ", but the peak was above it"
+        rss, peak = f"{w['rss_mb']:.1f} MB resident", f"peak {w['peak_mb']:.1f} MB"
+        lines.append(f"gunicorn worker {w['pid']}: {rss} after the run ({peak})  {verdict}")
     return lines or ["gunicorn workers: not found"]
 
 
 def _error_lines(report: dict[str, Any]) -> list[str]:
-    return [
+    return [f"note: {note}" for note in report.get("notes", [])] + [
         f"errors on {p['page']}: " + ", ".join(f"{kind} x{n}" for kind, n in p["error_kinds"].items())
         for p in report["pages"]
         if p["errors"]
@@ -122,8 +151,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     head = "| " + " | ".join(COLUMNS) + " |"
     rule = "|" + "|".join(" --- " if i < 2 else " ---: " for i in range(len(COLUMNS) - 1)) + "| --- |"
     rows = ["| " + " | ".join(cell.replace("|", "\\|") for cell in r) + " |" for r in _rows(report)]
-    bullets = [f"- {line}" for line in [*_headline(report), *_memory_lines(report), *_error_lines(report)]]
-    return "\n".join(["# Benchmark", "", *bullets, "", head, rule, *rows, ""])
+    run = [f"- {line}" for line in _headline(report)]
+    after = [f"- {line}" for line in [*_memory_lines(report), *_error_lines(report)]]
+    return "\n".join(["# Benchmark", "", *run, "", head, rule, *rows, "", *after, ""])
 
 
 def write(report: dict[str, Any], directory: Path = RESULTS_DIR) -> tuple[Path, Path]:

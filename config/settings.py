@@ -162,8 +162,14 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
-    # Shared by every process on the machine (web and worker), unlike a per-process memory cache.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "crm_cache"}}
+    # Shared by every process on this machine (web and worker), unlike a per-process memory cache,
+    # and without a database write per request (rate limits count in the cache).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(LOCAL_DIR / "cache"),
+        }
+    }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
@@ -204,7 +210,7 @@ AUTHENTICATION_BACKENDS = [
     "crm.accounts.backends.UsernameOrEmailBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",  # Argon2id
+    "crm.accounts.hashers.Argon2idPasswordHasher",  # Argon2id with OWASP's parameters
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -258,7 +264,9 @@ NODE_MODULES_DIR = BASE_DIR / "node_modules"
 # static path -> path inside node_modules
 NODE_MODULES_FILES = {
     "vendor/tabler/tabler.min.css": "@tabler/core/dist/css/tabler.min.css",
+    "vendor/tabler/tabler.min.css.map": "@tabler/core/dist/css/tabler.min.css.map",
     "vendor/tabler/tabler.min.js": "@tabler/core/dist/js/tabler.min.js",
+    "vendor/tabler/tabler.min.js.map": "@tabler/core/dist/js/tabler.min.js.map",
     "vendor/tabler-icons/tabler-icons.min.css": "@tabler/icons-webfont/dist/tabler-icons.min.css",
     "vendor/tabler-icons/fonts/tabler-icons.woff2": "@tabler/icons-webfont/dist/fonts/tabler-icons.woff2",
     "vendor/tabler-icons/fonts/tabler-icons.woff": "@tabler/icons-webfont/dist/fonts/tabler-icons.woff",

@@ -56,6 +56,7 @@ def test_production_settings_pass_the_deploy_check():
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "crm.example.com",
         "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     result = run(sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -68,6 +69,19 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     result = run(sys.executable, "manage.py", "check", env=env)
     assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr
+
+
+def test_deploy_check_warns_when_production_has_no_redis():
+    env = {
+        **os.environ,
+        "CRM_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "crm.example.com",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    env.pop("REDIS_URL", None)
+    result = run(sys.executable, "manage.py", "check", "--deploy", env=env)
+    assert "crm.W001" in result.stdout + result.stderr
 
 
 def test_every_message_is_translated_into_simplified_chinese():

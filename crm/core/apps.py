@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (task context for the journal)
+        from . import checks, signals  # noqa: F401  (deploy checks; task context for the journal)
         from .registry import Module, NavItem, platform
         from .tasks import AUDIT_EXPORT, audit_export_task
 

@@ -90,7 +90,7 @@ class JournalEntry(models.Model):
         indexes = [
             models.Index(fields=["content_type", "object_id", "-id"], name="journal_record_idx"),
             models.Index(fields=["actor", "-id"], name="journal_actor_idx"),
-            models.Index(fields=["timestamp"], name="journal_time_idx"),
+            models.Index(fields=["timestamp", "id"], name="journal_time_idx"),
         ]
 
     def __str__(self) -> str:

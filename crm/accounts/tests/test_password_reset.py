@@ -15,7 +15,7 @@ from crm.accounts.tests.factories import PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 ARGON2_FIRST = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "crm.accounts.hashers.Argon2idPasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.MD5PasswordHasher",  # what the test factories store
 ]
@@ -42,7 +42,7 @@ def change_password(client, new_password: str, old_password: str = PASSWORD):
 def test_the_configured_hasher_is_argon2():
     from config import settings as configured
 
-    assert configured.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert configured.PASSWORD_HASHERS[0] == "crm.accounts.hashers.Argon2idPasswordHasher"
 
 
 @override_settings(PASSWORD_HASHERS=ARGON2_FIRST)
@@ -53,7 +53,7 @@ def test_a_new_password_is_stored_with_argon2id(client, alice):
     assert change_password(client, new_password).status_code == 302
 
     alice.refresh_from_db()
-    assert alice.password.startswith("argon2$argon2id$")
+    assert alice.password.startswith("argon2$argon2id$v=19$m=47104,t=1,p=1$")
     assert new_password not in alice.password
     assert sign_in(Client(), "alice", new_password).status_code == 302
 

@@ -22,7 +22,7 @@ class JournalViewSet(CRMAPIMixin, viewsets.ReadOnlyModelViewSet):  # type: ignor
     module = "audit"
     serializer_class = JournalEntrySerializer
     filterset_class = JournalEntryFilterSet
-    ordering = "-id"
+    ordering = ("-timestamp", "-id")
     ordering_fields = ["id"]
 
     def get_queryset(self) -> Any:

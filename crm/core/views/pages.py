@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from .. import access, journal_display, selectors, services
 from ..filtersets import JournalEntryFilterSet
 from ..htmx import render_page
-from ..pagination import paginate
+from ..pagination import keyset_paginate, paginate
 from ..registry import platform
 from ..tasks import AUDIT_EXPORT, audit_export_task
 from .generic import ModuleAccessMixin
@@ -101,7 +101,7 @@ class AuditLogView(ModuleAccessMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         filterset = JournalEntryFilterSet(request.GET or None, queryset=selectors.journal_list(user=request.user))
         entries = filterset.qs if filterset.is_bound and filterset.is_valid() else filterset.queryset
-        page = paginate(request, entries.order_by("-id"), per_page=50)
+        page = keyset_paginate(request, entries, ordering=("-timestamp", "-id"), per_page=50)
         page.object_list = journal_display.describe(page.object_list)
         context: dict[str, Any] = {
             "filterset": filterset,
