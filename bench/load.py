@@ -177,7 +177,7 @@ def run(options: Options) -> dict[str, Any]:
             "engine": database.engine,
             "version": database.server_version(),
             "url": database.label(),
-            "cache": "redis" if options.redis_url else "database",
+            "cache": "redis" if options.redis_url else "local files",
         },
         "machine": report.machine() | {"load_before": load_before, "load_after": report.load_average()},
         "pages": pages,
