@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     # The product, bottom floor first (see DESIGN.md).
     "crm.core",
     "crm.accounts",
+    "crm.customers",
 ]
 
 MIDDLEWARE = [
@@ -384,3 +385,6 @@ CELERY_BEAT_SCHEDULE = {
 # Lock-out is per account on purpose (an address is throttled separately by LOGIN_RATE_PER_ADDRESS),
 # so one noisy address never locks other people out.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Customers: the region assumed for phone numbers typed without a country code (ISO 3166 code).
+CRM_PHONE_REGION = os.environ.get("PHONE_REGION", "US")

@@ -12,6 +12,7 @@ handler500 = "crm.core.views.errors.server_error"
 api_v1 = [
     path("", include("crm.core.api.urls")),
     path("", include("crm.accounts.api.urls")),
+    path("", include("crm.customers.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,5 +22,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("crm.accounts.urls")),
+    path("", include("crm.customers.urls")),
     path("", include("crm.core.urls")),
 ]

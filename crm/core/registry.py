@@ -7,7 +7,8 @@ Each app fills them in its ``AppConfig.ready()``:
 - ``search``: a provider of global search results;
 - ``demo``: a builder of demo data, run in order by ``manage.py demo_data``;
 - ``dashboard``: a widget on the home page;
-- ``jobs``: the task that runs each kind of background job.
+- ``jobs``: the task that runs each kind of background job;
+- ``panels``: boxes on a customer's 360 page (deals, tickets, timeline, ...).
 """
 
 from __future__ import annotations
@@ -66,6 +67,24 @@ class DemoBuilder:
 
 
 @dataclass(frozen=True)
+class RecordPanel:
+    """A box on a customer's 360 page filled by another module (open deals, tickets, timeline...).
+
+    ``models`` names the pages it appears on (``"customers.contact"``, ``"customers.company"``);
+    ``context(user=, obj=)`` returns the template's context, already scoped to the user, or ``None``
+    to leave the panel out.
+    """
+
+    key: str
+    template: str
+    module: str
+    models: tuple[str, ...]
+    context: Callable[..., dict[str, Any] | None]
+    order: int = 100
+    column: str = "main"  # "main" (below the summary) or "side"
+
+
+@dataclass(frozen=True)
 class DashboardWidget:
     key: str
     template: str
@@ -82,6 +101,7 @@ class Registry:
         self.demo: dict[str, DemoBuilder] = {}
         self.dashboard: dict[str, DashboardWidget] = {}
         self.jobs: dict[str, Any] = {}  # job kind -> Celery task taking the job id
+        self.panels: dict[str, RecordPanel] = {}
 
     def register_module(self, module: Module, nav: Iterable[NavItem] = ()) -> None:
         self.modules[module.key] = module
@@ -96,6 +116,13 @@ class Registry:
 
     def register_dashboard(self, widget: DashboardWidget) -> None:
         self.dashboard[widget.key] = widget
+
+    def register_panel(self, panel: RecordPanel) -> None:
+        self.panels[panel.key] = panel
+
+    def panels_for(self, model_label: str, *, column: str | None = None) -> list[RecordPanel]:
+        found = [p for p in self.panels.values() if model_label in p.models and (column is None or p.column == column)]
+        return sorted(found, key=lambda p: p.order)
 
     def register_job(self, kind: str, task: Any) -> None:
         self.jobs[kind] = task

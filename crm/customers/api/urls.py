@@ -1,0 +1,13 @@
+from rest_framework.routers import SimpleRouter
+
+from ..activities.api import router as activities_router
+from ..io.api import router as io_router
+from . import views
+
+app_name = "customers-api"
+
+router = SimpleRouter()
+router.register("companies", views.CompanyViewSet, basename="company")
+router.register("contacts", views.ContactViewSet, basename="contact")
+
+urlpatterns = [*router.urls, *activities_router.urls, *io_router.urls]

@@ -1,0 +1,40 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LifecycleStage(models.TextChoices):
+    SUBSCRIBER = "subscriber", _("Subscriber")
+    LEAD = "lead", _("Lead")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    CUSTOMER = "customer", _("Customer")
+    CHURNED = "churned", _("Churned")
+    OTHER = "other", _("Other")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "1-10", _("1–10 employees")
+    SMALL = "11-50", _("11–50 employees")
+    MEDIUM = "51-200", _("51–200 employees")
+    LARGE = "201-1000", _("201–1,000 employees")
+    ENTERPRISE = "1001-5000", _("1,001–5,000 employees")
+    HUGE = "5000+", _("More than 5,000 employees")
+
+
+class ContactSource(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    REFERRAL = "referral", _("Referral")
+    EVENT = "event", _("Event")
+    ADVERTISING = "advertising", _("Advertising")
+    COLD_OUTREACH = "cold_outreach", _("Cold outreach")
+    PARTNER = "partner", _("Partner")
+    IMPORT = "import", _("Import")
+    OTHER = "other", _("Other")
+
+
+class ChannelKind(models.TextChoices):
+    """The kind of an email address or a phone number."""
+
+    WORK = "work", _("Work")
+    HOME = "home", _("Home")
+    MOBILE = "mobile", _("Mobile")
+    OTHER = "other", _("Other")

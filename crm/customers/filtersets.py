@@ -1,0 +1,61 @@
+"""One filter definition per model, shared by list pages, the API and exports."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.models import Team
+
+from .choices import CompanySize, ContactSource, LifecycleStage
+from .models import Company, Contact, Tag
+
+
+def _users(request: object) -> QuerySet:  # type: ignore[type-arg]
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class CompanyFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or domain"), method="filter_q")
+    industry = django_filters.CharFilter(label=_("Industry"), lookup_expr="iexact")
+    size = django_filters.ChoiceFilter(label=_("Size"), choices=CompanySize.choices)
+    country = django_filters.CharFilter(label=_("Country"), lookup_expr="iexact")
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    tag = django_filters.ModelChoiceFilter(label=_("Tag"), field_name="tags", queryset=Tag.objects.all())
+    parent = django_filters.NumberFilter(label=_("Parent company"), field_name="parent_id")
+
+    class Meta:
+        model = Company
+        fields = ["q", "industry", "size", "country", "owner", "team", "tag", "parent"]
+
+    def filter_q(self, queryset: QuerySet[Company], name: str, value: str) -> QuerySet[Company]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(domain=value.lower()))
+
+
+class ContactFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name or email"), method="filter_q")
+    lifecycle_stage = django_filters.ChoiceFilter(label=_("Lifecycle stage"), choices=LifecycleStage.choices)
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=ContactSource.choices)
+    company = django_filters.NumberFilter(label=_("Company"), field_name="company_id")
+    country = django_filters.CharFilter(label=_("Country"), lookup_expr="iexact")
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_users)
+    team = django_filters.ModelChoiceFilter(label=_("Team"), queryset=Team.objects.all())
+    tag = django_filters.ModelChoiceFilter(label=_("Tag"), field_name="tags", queryset=Tag.objects.all())
+
+    class Meta:
+        model = Contact
+        fields = ["q", "lifecycle_stage", "source", "company", "country", "owner", "team", "tag"]
+
+    def filter_q(self, queryset: QuerySet[Contact], name: str, value: str) -> QuerySet[Contact]:
+        value = value.strip()
+        if not value:
+            return queryset
+        if "@" in value:
+            return queryset.filter(email=value.lower())
+        return queryset.filter(name__icontains=value)

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Upper
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.models import OwnedModel
+
+from ..choices import ChannelKind, ContactSource, LifecycleStage
+from .companies import Address, Company, Tag
+
+
+class Contact(Address, OwnedModel):
+    """A person. ``name`` is what lists show and sort by: the single-field name when given (it suits
+    Chinese names, 王芳), otherwise first and last name."""
+
+    access_module = "customers"
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    full_name = models.CharField(
+        _("full name"),
+        max_length=200,
+        blank=True,
+        help_text=_("One field for the whole name, e.g. 王芳; overrides first and last name."),
+    )
+    name = models.CharField(_("name"), max_length=200, editable=False)
+    title = models.CharField(_("job title"), max_length=150, blank=True)
+    company = models.ForeignKey(
+        Company, verbose_name=_("company"), on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
+    )
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
+    )
+    source = models.CharField(_("source"), max_length=16, choices=ContactSource.choices, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    email = models.EmailField(
+        _("email"), max_length=254, blank=True, editable=False, help_text=_("The primary email address.")
+    )
+    phone = models.CharField(
+        _("phone"), max_length=32, blank=True, editable=False, help_text=_("The primary phone number (E.164).")
+    )
+    last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
+    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["name", "id"]
+        indexes = [
+            models.Index(fields=["name", "id"], name="contact_name_idx"),
+            models.Index(Upper("name"), name="contact_name_upper_idx"),
+            models.Index(fields=["email"], name="contact_email_idx"),
+            models.Index(fields=["phone"], name="contact_phone_idx"),
+            models.Index(fields=["company", "name"], name="contact_company_idx"),
+            models.Index(fields=["owner", "name", "id"], name="contact_owner_idx"),
+            models.Index(fields=["team", "name", "id"], name="contact_team_idx"),
+            models.Index(fields=["lifecycle_stage", "name", "id"], name="contact_stage_idx"),
+            models.Index(fields=["-updated_at", "id"], name="contact_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:contact_detail", args=[self.pk])
+
+    def compose_name(self) -> str:
+        return (self.full_name or f"{self.first_name} {self.last_name}").strip()
+
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.name = self.compose_name()[:200]
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"first_name", "last_name", "full_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "name"}
+        super().save(*args, **kwargs)
+
+
+class ContactEmail(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="emails", verbose_name=_("contact"))
+    email = models.EmailField(_("email"), max_length=254)
+    kind = models.CharField(_("kind"), max_length=8, choices=ChannelKind.choices, default=ChannelKind.WORK)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("email address")
+        verbose_name_plural = _("email addresses")
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["email"], name="contactemail_email_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ContactPhone(models.Model):
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones", verbose_name=_("contact"))
+    number = models.CharField(_("phone number"), max_length=32, help_text=_("Stored in E.164, e.g. +8613812345678."))
+    kind = models.CharField(_("kind"), max_length=8, choices=ChannelKind.choices, default=ChannelKind.MOBILE)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("phone number")
+        verbose_name_plural = _("phone numbers")
+        ordering = ["-is_primary", "id"]
+        indexes = [models.Index(fields=["number"], name="contactphone_number_idx")]
+
+    def __str__(self) -> str:
+        return self.number

@@ -1,0 +1,109 @@
+"""Every read of customer data, scoped through core.access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
+
+from crm.core.registry import SearchResult
+
+from .models import Company, Contact, ContactEmail, ContactPhone, Tag
+from .phones import try_normalize_phone
+
+
+def company_list(*, user: Any, action: str = "view") -> QuerySet[Company]:
+    return Company.objects.visible_to(user, action=action).select_related("owner", "team", "parent")
+
+
+def company_get(*, user: Any, pk: Any, action: str = "view") -> Company | None:
+    return company_list(user=user, action=action).filter(pk=pk).first()
+
+
+def contact_list(*, user: Any, action: str = "view") -> QuerySet[Contact]:
+    return Contact.objects.visible_to(user, action=action).select_related("owner", "team", "company")
+
+
+def contact_detail_queryset(*, user: Any, action: str = "view") -> QuerySet[Contact]:
+    return contact_list(user=user, action=action).prefetch_related(
+        Prefetch("emails", queryset=ContactEmail.objects.order_by("-is_primary", "id")),
+        Prefetch("phones", queryset=ContactPhone.objects.order_by("-is_primary", "id")),
+        "tags",
+    )
+
+
+def company_contacts(*, user: Any, company: Company) -> QuerySet[Contact]:
+    return contact_list(user=user).filter(company=company).order_by("name", "id")
+
+
+def company_subsidiaries(*, user: Any, company: Company) -> QuerySet[Company]:
+    return company_list(user=user).filter(parent=company).order_by("name", "id")
+
+
+def tag_list() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
+
+
+# --- global search --------------------------------------------------------------------------------
+
+
+def _name_query(query: str) -> Q:
+    """Every word of the query in the name (partial, any order)."""
+    condition = Q()
+    for word in query.split()[:5]:
+        condition &= Q(name__icontains=word)
+    return condition
+
+
+def contact_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
+    """Contacts by name fragment, any email address, or phone number in any format."""
+    contacts = contact_list(user=user)
+    phone = try_normalize_phone(query)
+    hits: dict[int, tuple[Contact, float]] = {}
+    if "@" in query:
+        for contact in contacts.filter(emails__email__iexact=query.strip())[:limit]:
+            hits[contact.pk] = (contact, 3.0)
+    if phone:
+        for contact in contacts.filter(phones__number=phone)[:limit]:
+            hits[contact.pk] = (contact, 3.0)
+    if len(hits) < limit:
+        for contact in contacts.filter(_name_query(query)).order_by("name", "id")[:limit]:
+            score = 2.0 if contact.name.lower().startswith(query.lower()) else 1.0
+            hits.setdefault(contact.pk, (contact, score))
+    return [
+        SearchResult(
+            type_label="contact",
+            title=contact.name,
+            subtitle=" · ".join(
+                part for part in (contact.title, contact.company.name if contact.company else "", contact.email) if part
+            ),
+            url=reverse("customers:contact_detail", args=[contact.pk]),
+            score=score,
+        )
+        for contact, score in hits.values()
+    ]
+
+
+def company_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
+    """Companies by name fragment or by domain (``acme.com``, or an email address at it)."""
+    companies = company_list(user=user)
+    domain = query.strip().lower().rsplit("@", 1)[-1].removeprefix("www.")
+    hits: dict[int, tuple[Company, float]] = {}
+    if "." in domain and " " not in domain:
+        for company in companies.filter(domain=domain)[:limit]:
+            hits[company.pk] = (company, 3.0)
+    if len(hits) < limit:
+        for company in companies.filter(_name_query(query)).order_by("name", "id")[:limit]:
+            score = 2.0 if company.name.lower().startswith(query.lower()) else 1.0
+            hits.setdefault(company.pk, (company, score))
+    return [
+        SearchResult(
+            type_label="company",
+            title=company.name,
+            subtitle=" · ".join(part for part in (company.industry, company.domain, company.city) if part),
+            url=reverse("customers:company_detail", args=[company.pk]),
+            score=score,
+        )
+        for company, score in hits.values()
+    ]

@@ -1,0 +1,281 @@
+"""Every write of customer data: companies and contacts (with their emails, phones and tags)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+
+from crm.core import access
+from crm.core.versioning import save_versioned
+
+from .models import Company, Contact, ContactEmail, ContactPhone, Tag
+from .phones import normalize_phone
+
+MODULE = "customers"
+COMPANY_FIELDS = (
+    "name",
+    "industry",
+    "size",
+    "website",
+    "domain",
+    "phone",
+    "description",
+    "parent",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "owner",
+    "team",
+    "custom",
+)
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "title",
+    "company",
+    "lifecycle_stage",
+    "source",
+    "date_of_birth",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "owner",
+    "team",
+    "custom",
+)
+
+
+def _require(actor: Any, action: str) -> None:
+    if not access.can(actor, MODULE, action):
+        raise PermissionDenied
+
+
+def _check_visible(actor: Any, obj: Any, field: str) -> None:
+    """A related record the actor cannot see cannot be linked (no probing of hidden ids)."""
+    if obj is not None and not type(obj).objects.visible_to(actor).filter(pk=obj.pk).exists():
+        raise ValidationError({field: _("Select a valid choice.")})
+
+
+def domain_from_website(website: str) -> str:
+    host = urlsplit(website if "://" in website else f"https://{website}").hostname or ""
+    return host.lower().removeprefix("www.")
+
+
+# --- companies -------------------------------------------------------------------------------------
+
+
+def _apply_company(company: Company, data: dict[str, Any]) -> list[str]:
+    unknown = set(data) - set(COMPANY_FIELDS) - {"tags"}
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
+    changed = []
+    for field in COMPANY_FIELDS:
+        if field in data:
+            setattr(company, field, data[field])
+            changed.append(field)
+    company.domain = (company.domain or domain_from_website(company.website)).lower().strip()
+    company.country = (company.country or "").upper()
+    if "domain" not in changed and company.domain:
+        changed.append("domain")
+    return changed
+
+
+def _check_parent(company: Company) -> None:
+    seen = {company.pk}
+    parent = company.parent
+    while parent is not None:
+        if parent.pk in seen:
+            raise ValidationError({"parent": _("A company cannot be its own parent, directly or through others.")})
+        seen.add(parent.pk)
+        parent = parent.parent
+
+
+@transaction.atomic
+def company_create(*, actor: Any, data: dict[str, Any]) -> Company:
+    _require(actor, "create")
+    tags = data.pop("tags", None)
+    company = Company(owner=actor)
+    _apply_company(company, data)
+    _check_visible(actor, company.parent, "parent")
+    company.full_clean()
+    company.save()
+    if tags is not None:
+        company.tags.set(tags)
+    return company
+
+
+@transaction.atomic
+def company_update(*, actor: Any, company: Company, data: dict[str, Any], version: int | None) -> Company:
+    _require(actor, "edit")
+    tags = data.pop("tags", None)
+    fields = _apply_company(company, data)
+    _check_visible(actor, company.parent, "parent")
+    _check_parent(company)
+    save_versioned(company, expected_version=version, update_fields=fields)
+    if tags is not None:
+        company.tags.set(tags)
+    return company
+
+
+@transaction.atomic
+def company_delete(*, actor: Any, company: Company) -> None:
+    _require(actor, "delete")
+    try:
+        company.delete()
+    except ProtectedError:
+        raise ValidationError(
+            _("%(name)s still has contacts or subsidiaries. Move or delete them first.") % {"name": company.name}
+        ) from None
+
+
+# --- contacts --------------------------------------------------------------------------------------
+
+
+def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
+    unknown = set(data) - set(CONTACT_FIELDS) - {"tags", "emails", "phones"}
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
+    changed = []
+    for field in CONTACT_FIELDS:
+        if field in data:
+            setattr(contact, field, data[field])
+            changed.append(field)
+    contact.country = (contact.country or "").upper()
+    if not contact.compose_name():
+        raise ValidationError({"first_name": _("Give the contact a name (first and last name, or the full name).")})
+    return changed
+
+
+def clean_emails(emails: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validated, lower-cased, de-duplicated addresses; the first is primary unless one says so."""
+    from django.core.validators import validate_email
+
+    cleaned: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in emails:
+        address = str(item.get("email", "")).strip().lower()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError(
+                {"emails": _("“%(value)s” is not a valid email address.") % {"value": address}}
+            ) from None
+        if address in seen:
+            continue
+        seen.add(address)
+        cleaned.append(
+            {"email": address, "kind": item.get("kind") or "work", "is_primary": bool(item.get("is_primary"))}
+        )
+    _one_primary(cleaned)
+    return cleaned
+
+
+def clean_phones(phones: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    cleaned: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for item in phones:
+        raw = str(item.get("number", "")).strip()
+        if not raw:
+            continue
+        try:
+            number = normalize_phone(raw)
+        except ValidationError as exc:
+            raise ValidationError({"phones": exc.messages}) from None
+        if number in seen:
+            continue
+        seen.add(number)
+        cleaned.append(
+            {"number": number, "kind": item.get("kind") or "mobile", "is_primary": bool(item.get("is_primary"))}
+        )
+    _one_primary(cleaned)
+    return cleaned
+
+
+def _one_primary(items: list[dict[str, Any]]) -> None:
+    if items and not any(item["is_primary"] for item in items):
+        items[0]["is_primary"] = True
+    first = next((i for i, item in enumerate(items) if item["is_primary"]), None)
+    for index, item in enumerate(items):
+        item["is_primary"] = index == first
+
+
+def _set_channels(
+    contact: Contact, emails: list[dict[str, Any]] | None, phones: list[dict[str, Any]] | None
+) -> list[str]:
+    changed = []
+    if emails is not None:
+        contact.emails.all().delete()
+        ContactEmail.objects.bulk_create(ContactEmail(contact=contact, **item) for item in emails)
+        contact.email = next((item["email"] for item in emails if item["is_primary"]), "")
+        changed.append("email")
+    if phones is not None:
+        contact.phones.all().delete()
+        ContactPhone.objects.bulk_create(ContactPhone(contact=contact, **item) for item in phones)
+        contact.phone = next((item["number"] for item in phones if item["is_primary"]), "")
+        changed.append("phone")
+    return changed
+
+
+@transaction.atomic
+def contact_create(*, actor: Any, data: dict[str, Any]) -> Contact:
+    _require(actor, "create")
+    tags = data.pop("tags", None)
+    emails = clean_emails(data.pop("emails", []) or [])
+    phones = clean_phones(data.pop("phones", []) or [])
+    contact = Contact(owner=actor)
+    _apply_contact(contact, data)
+    _check_visible(actor, contact.company, "company")
+    contact.email = emails[0]["email"] if emails else ""
+    contact.phone = phones[0]["number"] if phones else ""
+    contact.full_clean(exclude=["name"])
+    contact.save()
+    _set_channels(contact, emails, phones)
+    if tags is not None:
+        contact.tags.set(tags)
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor: Any, contact: Contact, data: dict[str, Any], version: int | None) -> Contact:
+    _require(actor, "edit")
+    tags = data.pop("tags", None)
+    emails = clean_emails(data.pop("emails")) if data.get("emails") is not None else None
+    phones = clean_phones(data.pop("phones")) if data.get("phones") is not None else None
+    data.pop("emails", None)
+    data.pop("phones", None)
+    fields = _apply_contact(contact, data)
+    _check_visible(actor, contact.company, "company")
+    fields += _set_channels(contact, emails, phones)
+    save_versioned(contact, expected_version=version, update_fields=[*fields, "name"])
+    if tags is not None:
+        contact.tags.set(tags)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor: Any, contact: Contact) -> None:
+    _require(actor, "delete")
+    contact.delete()
+
+
+@transaction.atomic
+def tag_get_or_create(*, actor: Any, name: str) -> Tag:
+    _require(actor, "edit")
+    name = name.strip()[:50]
+    if not name:
+        raise ValidationError({"name": _("Give the tag a name.")})
+    tag = Tag.objects.filter(name__iexact=name).first()
+    return tag or Tag.objects.create(name=name)
