@@ -328,3 +328,7 @@ if __name__ == "__main__":
     from bench import generate
 
     sys.exit(generate.main())
+
+
+# Modules' generators register on import (after the platform's own, which they build on).
+import bench.customers  # noqa: E402,F401

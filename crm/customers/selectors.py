@@ -56,6 +56,37 @@ def _name_query(query: str) -> Q:
     return condition
 
 
+def _misspelled(queryset: QuerySet[Any], query: str, limit: int, exclude: set[int]) -> list[tuple[Any, float]]:
+    """Names close to the query though not containing it ("Jonhson" finds "Johnson").
+
+    PostgreSQL ranks by trigram similarity (served by the trigram index on UPPER(name)); elsewhere a
+    bounded set of candidates sharing the first letters is ranked with difflib.
+    """
+    from difflib import SequenceMatcher
+
+    from django.db import connection
+    from django.db.models.functions import Upper
+
+    from crm.core.postgres import similarity_supported
+
+    text = query.strip()
+    if len(text) < 3:
+        return []
+    if similarity_supported(connection):
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        ranked = (
+            queryset.exclude(pk__in=exclude)
+            .annotate(similarity=TrigramSimilarity(Upper("name"), text.upper()))
+            .filter(similarity__gt=0.3)
+            .order_by("-similarity", "id")[:limit]
+        )
+        return [(row, 0.5 + float(row.similarity)) for row in ranked]
+    candidates = queryset.exclude(pk__in=exclude).filter(name__istartswith=text[:2]).order_by("name", "id")[:200]
+    scored = [(row, SequenceMatcher(None, text.lower(), row.name.lower()).ratio()) for row in candidates]
+    return sorted(((row, 0.5 + ratio) for row, ratio in scored if ratio >= 0.6), key=lambda pair: -pair[1])[:limit]
+
+
 def contact_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
     """Contacts by name fragment, any email address, or phone number in any format."""
     contacts = contact_list(user=user)
@@ -70,6 +101,9 @@ def contact_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
     if len(hits) < limit:
         for contact in contacts.filter(_name_query(query)).order_by("name", "id")[:limit]:
             score = 2.0 if contact.name.lower().startswith(query.lower()) else 1.0
+            hits.setdefault(contact.pk, (contact, score))
+    if len(hits) < limit:
+        for contact, score in _misspelled(contacts, query, limit - len(hits), set(hits)):
             hits.setdefault(contact.pk, (contact, score))
     return [
         SearchResult(
@@ -96,6 +130,9 @@ def company_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
     if len(hits) < limit:
         for company in companies.filter(_name_query(query)).order_by("name", "id")[:limit]:
             score = 2.0 if company.name.lower().startswith(query.lower()) else 1.0
+            hits.setdefault(company.pk, (company, score))
+    if len(hits) < limit:
+        for company, score in _misspelled(companies, query, limit - len(hits), set(hits)):
             hits.setdefault(company.pk, (company, score))
     return [
         SearchResult(
