@@ -340,7 +340,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityKindEnum": "crm.customers.choices.ActivityKind",
+        "KindEnum": "crm.customers.choices.ChannelKind",
+        "TaskStatusEnum": "crm.customers.choices.TaskStatus",
+        "StatusEnum": "crm.core.choices.JobStatus",
+    },
     # Swagger UI and ReDoc are served from the drf-spectacular-sidecar package, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -380,6 +385,8 @@ CSRF_FAILURE_VIEW = "crm.core.views.errors.csrf_failure"
 # Periodic work (synced into django-celery-beat's tables, where administrators can see it).
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "core.jobs_requeue_stale_task", "schedule": 120.0},
+    "send-task-reminders": {"task": "customers.task_reminders_send_task", "schedule": 60.0},
+    "sweep-import-uploads": {"task": "customers.import_uploads_sweep_task", "schedule": 3600.0},
 }
 
 # Lock-out is per account on purpose (an address is throttled separately by LOGIN_RATE_PER_ADDRESS),

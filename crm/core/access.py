@@ -4,6 +4,11 @@ Every list, detail, search, export, report and API endpoint scopes its queryset 
 outside the user's scope is simply absent (callers answer 404), so nothing leaks through a count,
 a search hit or an export.
 
+A model names the module whose permissions apply (``access_module``) and, when its owner and team
+are not in fields called ``owner`` and ``team``, where they are (``access_owner_field``,
+``access_team_field``). A row that belongs to other records (an activity of a contact or company)
+names them in ``access_via``: it is visible to its own owner and to whoever may see any of them.
+
 The user model (``crm.accounts``) provides ``has_module_perm(module, action)``, ``data_scope``
 and ``scope_member_ids()`` / ``team_ids()``; core knows nothing else of it.
 """
@@ -52,15 +57,26 @@ def scope_filter(model: type[models.Model], user: Any) -> Q | None:
     scope = data_scope(user)
     if scope == DataScope.ALL:
         return None
+    related = getattr(model, "access_via", ())
+    if related:
+        # A row that belongs to other records (an activity of a contact) is visible with any of them,
+        # or to its own owner.
+        condition = _scope_q(user, scope, "owner", "team")
+        for path in related:
+            condition |= _scope_q(user, scope, f"{path}__owner", f"{path}__team")
+        return condition
     owner_field = getattr(model, "access_owner_field", "owner")
     team_field = getattr(model, "access_team_field", "team")
-    own = Q(**{f"{owner_field}_id" if "__" not in owner_field else owner_field: user.pk})
+    return _scope_q(user, scope, owner_field, team_field)
+
+
+def _scope_q(user: Any, scope: str, owner_path: str, team_path: str) -> Q:
+    own = Q(**{owner_path: user.pk})
     if scope == DataScope.OWN:
         return own
-    team_ids = user.team_ids()
-    member_ids = user.team_member_ids()
-    team_q = Q(**{f"{team_field}__in": team_ids}) if team_ids else Q(pk__in=[])
-    members_q = Q(**{f"{owner_field}__in": member_ids}) if member_ids else Q(pk__in=[])
+    team_ids, member_ids = user.team_ids(), user.team_member_ids()
+    team_q = Q(**{f"{team_path}__in": team_ids}) if team_ids else Q(pk__in=[])
+    members_q = Q(**{f"{owner_path}__in": member_ids}) if member_ids else Q(pk__in=[])
     return own | team_q | members_q
 
 

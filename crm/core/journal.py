@@ -71,13 +71,22 @@ def _options(model: type[models.Model]) -> JournalOptions:
     return _registry[_meta_model(model)]
 
 
+_tracked: dict[type[models.Model], list[models.Field[Any, Any]]] = {}
+
+
 def tracked_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
-    opts = _options(model)
-    return [
-        f
-        for f in model._meta.concrete_fields
-        if not f.primary_key and f.name not in opts.exclude and f.name not in {"created_at", "updated_at", "version"}
-    ]
+    """The fields whose values the journal records (computed once per model)."""
+    fields = _tracked.get(model)
+    if fields is None:
+        opts = _options(model)
+        skipped = {"created_at", "updated_at", "version"}
+        fields = [
+            f
+            for f in model._meta.concrete_fields
+            if not f.primary_key and f.name not in opts.exclude and f.name not in skipped
+        ]
+        _tracked[model] = fields
+    return fields
 
 
 def field_names(model: type[models.Model], names: list[str]) -> list[str]:

@@ -11,7 +11,8 @@ M = TypeVar("M", bound=models.Model)
 
 
 class JournaledQuerySet(models.QuerySet[M]):
-    """Bulk writes (update, bulk_create, bulk_update) that record each changed row in the journal."""
+    """Bulk writes (update, bulk_create, and bulk_update, which Django runs as updates) that record
+    each changed row in the journal."""
 
     def update(self, **kwargs: Any) -> int:
         from . import journal
@@ -38,27 +39,6 @@ class JournaledQuerySet(models.QuerySet[M]):
             created = super().bulk_create(objs, *args, **kwargs)
             journal.record_bulk_create(self.model, list(created), using=self.db)
         return created
-
-    def bulk_update(self, objs: Iterable[M], fields: Iterable[str], *args: Any, **kwargs: Any) -> int:  # type: ignore[override]
-        from . import journal
-
-        if not journal.is_registered(self.model):
-            return super().bulk_update(objs, fields, *args, **kwargs)
-        objs = list(objs)
-        names = journal.field_names(self.model, list(fields))
-        with transaction.atomic(using=self.db):
-            pks = [obj.pk for obj in objs]
-            before = {
-                row["pk"]: row
-                for row in self.model._base_manager.using(self.db).filter(pk__in=pks).values("pk", *names)
-            }
-            count = super().bulk_update(objs, fields, *args, **kwargs)
-            after = {
-                row["pk"]: row
-                for row in self.model._base_manager.using(self.db).filter(pk__in=pks).values("pk", *names)
-            }
-            journal.record_bulk_update(self.model, before, after, using=self.db)
-        return count
 
 
 class ScopedQuerySet(JournaledQuerySet[M]):

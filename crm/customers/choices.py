@@ -38,3 +38,36 @@ class ChannelKind(models.TextChoices):
     HOME = "home", _("Home")
     MOBILE = "mobile", _("Mobile")
     OTHER = "other", _("Other")
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", _("Note")
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+
+
+class ActivityDirection(models.TextChoices):
+    """Who started a call or wrote an email: the customer (inbound) or we (outbound)."""
+
+    INBOUND = "inbound", _("Inbound")
+    OUTBOUND = "outbound", _("Outbound")
+
+
+class CallOutcome(models.TextChoices):
+    CONNECTED = "connected", _("Connected")
+    NO_ANSWER = "no_answer", _("No answer")
+    VOICEMAIL = "voicemail", _("Left voicemail")
+    BUSY = "busy", _("Busy")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+
+
+class TaskPriority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")

@@ -44,6 +44,15 @@ STEMS = [
     "星辰",
 ]
 SUFFIXES = ["Ltd", "GmbH", "Inc", "Group", "Systems", "Trading", "科技", "集团"]
+CITIES = [
+    ("Berlin", "DE"),
+    ("Munich", "DE"),
+    ("Shanghai", "CN"),
+    ("Shenzhen", "CN"),
+    ("Chengdu", "CN"),
+    ("Boston", "US"),
+    ("Austin", "US"),
+]
 TAGS = ["VIP", "Partner", "Newsletter", "Trade fair 2026", "At risk"]
 
 
@@ -61,6 +70,7 @@ def build(*, stdout: Any = None) -> None:
         name = f"{stem} {suffix} {index + 1}" if stem.isascii() else f"{stem}{suffix}{index + 1}"
         slug = "".join(ch for ch in stem.lower() if ch.isascii() and ch.isalnum()) or "cn"
         owner = rng.choice(owners)
+        city, country = rng.choice(CITIES)
         companies.append(
             Company(
                 name=name,
@@ -68,8 +78,8 @@ def build(*, stdout: Any = None) -> None:
                 size=rng.choice(CompanySize.values),
                 website=f"https://{slug}{index + 1}.example.com",
                 domain=f"{slug}{index + 1}.example.com",
-                city=rng.choice(["Berlin", "Shanghai", "Boston", "Shenzhen", "Munich", "Chengdu"]),
-                country=rng.choice(["DE", "CN", "US"]),
+                city=city,
+                country=country,
                 owner=owner,
                 team=owner.teams.first(),
             )

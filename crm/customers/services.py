@@ -238,8 +238,8 @@ def contact_create(*, actor: Any, data: dict[str, Any]) -> Contact:
     contact = Contact(owner=actor)
     _apply_contact(contact, data)
     _check_visible(actor, contact.company, "company")
-    contact.email = emails[0]["email"] if emails else ""
-    contact.phone = phones[0]["number"] if phones else ""
+    contact.email = next((item["email"] for item in emails if item["is_primary"]), "")
+    contact.phone = next((item["number"] for item in phones if item["is_primary"]), "")
     contact.full_clean(exclude=["name"])
     contact.save()
     _set_channels(contact, emails, phones)

@@ -1,0 +1,405 @@
+"""Forms of the customer pages: company and contact (with their email and phone rows), bulk actions.
+
+Forms only shape input; every rule that must also hold for the API lives in ``services.py``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from crm.accounts.forms import VersionedModelForm
+from crm.accounts.models import Team
+
+from . import selectors
+from .choices import ChannelKind, CompanySize, ContactSource, LifecycleStage
+from .models import Company, Contact, Tag
+from .phones import display_phone, normalize_phone
+
+# --- countries -------------------------------------------------------------------------------------
+
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+
+
+def _locale() -> Locale:
+    try:
+        return Locale.parse(translation.to_locale(translation.get_language() or "en"))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def country_name(code: str) -> str:
+    """The country's name in the current language (``DE`` -> ``Germany`` / ``德国``)."""
+    return str(_locale().territories.get(code.upper(), code)) if code else ""
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every country, by name in the current language, after an empty choice."""
+    return [("", "—"), *_countries(translation.get_language() or "en")]
+
+
+@lru_cache(maxsize=8)
+def _countries(language: str) -> list[tuple[str, str]]:
+    names = _locale().territories
+    found = [(code, str(name)) for code, name in names.items() if len(code) == 2 and code.isalpha()]
+    return sorted((c for c in found if c[0] not in _NOT_COUNTRIES), key=lambda item: item[1])
+
+
+def _active_users() -> QuerySet[Any]:
+    return get_user_model().objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+# --- picking a company among thousands -------------------------------------------------------------
+
+
+class CompanyAutocompleteWidget(forms.Widget):
+    """A text box that suggests companies as one types (htmx), with the chosen id in a hidden input.
+
+    Without JavaScript the typed name is looked up when the form is sent (an exact, unique match
+    among the companies the user can see).
+    """
+
+    template_name = "customers/partials/_company_autocomplete_widget.html"
+    queryset: QuerySet[Company] | None = None
+
+    def search_name(self, name: str) -> str:
+        return f"{name}_search"
+
+    def label_for(self, value: Any) -> str:
+        if value in (None, "") or self.queryset is None:
+            return ""
+        try:
+            return self.queryset.filter(pk=int(value)).values_list("name", flat=True).first() or ""
+        except (TypeError, ValueError):
+            return ""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["search_name"] = self.search_name(name)
+        widget["search_value"] = getattr(self, "typed", None) or self.label_for(value)
+        widget["url"] = reverse("customers:company_autocomplete")
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        typed = (data.get(self.search_name(name)) or "").strip()
+        chosen = (data.get(name) or "").strip()
+        self.typed = typed
+        if self.search_name(name) not in data:
+            return chosen or None  # e.g. a form sent by a script: the id alone
+        if not typed:
+            return None  # the box was emptied: no company
+        if chosen:
+            return chosen
+        if self.queryset is not None:
+            matches = list(self.queryset.filter(name__iexact=typed).values_list("pk", flat=True)[:2])
+            if len(matches) == 1:
+                return str(matches[0])
+        return typed  # not a company the user can see: the field says "Select a valid choice"
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}_search" if id_ else id_
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data and self.search_name(name) not in data
+
+
+class CompanyChoiceField(forms.ModelChoiceField):
+    widget = CompanyAutocompleteWidget
+
+    def _set_queryset(self, queryset: Any) -> None:
+        super()._set_queryset(queryset)
+        self.widget.queryset = self.queryset
+
+    queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)  # type: ignore[assignment]
+
+
+# --- company ---------------------------------------------------------------------------------------
+
+
+class CompanyForm(VersionedModelForm):
+    parent = CompanyChoiceField(label=_("Parent company"), queryset=Company.objects.none(), required=False)
+    website = forms.URLField(label=_("Website"), max_length=300, required=False, assume_scheme="https")
+    country = forms.ChoiceField(label=_("Country"), required=False)
+
+    class Meta:
+        model = Company
+        fields = [
+            "name",
+            "industry",
+            "size",
+            "website",
+            "domain",
+            "phone",
+            "description",
+            "parent",
+            "street",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "owner",
+            "team",
+            "tags",
+        ]
+        widgets = {
+            "tags": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        parents = selectors.company_list(user=user).select_related(None).order_by("name", "id")
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        _ownership_fields(self, user)
+        _country_field(self)
+        self.fields["tags"].queryset = selectors.tag_list()
+        self.fields["phone"].widget.attrs.update({"type": "tel", "autocomplete": "off"})
+        self.fields["website"].widget.attrs["placeholder"] = "https://example.com"
+        self.fields["size"].choices = [("", "—"), *CompanySize.choices]
+        if self.instance.pk and self.instance.phone:
+            self.initial["phone"] = display_phone(self.instance.phone)
+
+    def clean_phone(self) -> str:
+        raw = (self.cleaned_data.get("phone") or "").strip()
+        return normalize_phone(raw) if raw else ""
+
+    def service_data(self) -> dict[str, Any]:
+        return _sent_data(self)
+
+
+# --- contact ---------------------------------------------------------------------------------------
+
+
+class EmailRowForm(forms.Form):
+    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices, initial=ChannelKind.WORK)
+    is_primary = forms.BooleanField(label=_("Primary"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].widget.attrs.update({"autocomplete": "off", "placeholder": "name@example.com"})
+        self.fields["is_primary"].widget.attrs.update({"class": "form-check-input", "data-primary-group": "emails"})
+
+    def clean_email(self) -> str:
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+
+class PhoneRowForm(forms.Form):
+    number = forms.CharField(label=_("Phone number"), required=False, max_length=40)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ChannelKind.choices, initial=ChannelKind.MOBILE)
+    is_primary = forms.BooleanField(label=_("Primary"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["number"].widget.attrs.update({"type": "tel", "autocomplete": "off"})
+        self.fields["is_primary"].widget.attrs.update({"class": "form-check-input", "data-primary-group": "phones"})
+
+    def clean_number(self) -> str:
+        raw = (self.cleaned_data.get("number") or "").strip()
+        return normalize_phone(raw) if raw else ""
+
+
+EmailFormSet = forms.formset_factory(EmailRowForm, extra=1, max_num=20, validate_max=True)
+PhoneFormSet = forms.formset_factory(PhoneRowForm, extra=1, max_num=20, validate_max=True)
+
+
+class ContactForm(VersionedModelForm):
+    """A contact with its email addresses and phone numbers (one row each, kind and primary flag).
+
+    ``emails`` and ``phones`` are placeholders whose values come from the two row sets: they exist
+    so a service's error about them lands next to the rows, like any field's error.
+    """
+
+    company = CompanyChoiceField(label=_("Company"), queryset=Company.objects.none(), required=False)
+    country = forms.ChoiceField(label=_("Country"), required=False)
+    emails = forms.Field(required=False, widget=forms.HiddenInput)
+    phones = forms.Field(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "first_name",
+            "last_name",
+            "full_name",
+            "title",
+            "company",
+            "lifecycle_stage",
+            "source",
+            "date_of_birth",
+            "street",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "owner",
+            "team",
+            "tags",
+        ]
+        widgets = {
+            "tags": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+            "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["company"].queryset = selectors.company_list(user=user).select_related(None).order_by("name", "id")
+        _ownership_fields(self, user)
+        _country_field(self)
+        self.fields["tags"].queryset = selectors.tag_list()
+        self.fields["lifecycle_stage"].choices = LifecycleStage.choices
+        self.fields["source"].choices = [("", "—"), *ContactSource.choices]
+        data = self.data if self.is_bound else None
+        emails: list[dict[str, Any]] = []
+        phones: list[dict[str, Any]] = []
+        if self.instance.pk:
+            emails = [
+                {"email": e.email, "kind": e.kind, "is_primary": e.is_primary} for e in self.instance.emails.all()
+            ]
+            phones = [
+                {"number": display_phone(p.number), "kind": p.kind, "is_primary": p.is_primary}
+                for p in self.instance.phones.all()
+            ]
+        self.email_rows = EmailFormSet(data, prefix="emails", initial=emails)
+        self.phone_rows = PhoneFormSet(data, prefix="phones", initial=phones)
+        self._stored_channels = (
+            [(e["email"], e["kind"], e["is_primary"]) for e in emails],
+            [(p.number, p.kind, p.is_primary) for p in self.instance.phones.all()] if self.instance.pk else [],
+        )
+
+    def _rows_sent(self, rows: Any) -> bool:
+        """A form sent without a row set (a script posting only some fields) leaves that list alone."""
+        return self.is_bound and f"{rows.prefix}-TOTAL_FORMS" in self.data
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for rows in (self.email_rows, self.phone_rows):
+            if self._rows_sent(rows) and not rows.is_valid():
+                valid = False
+        return valid
+
+    def _channel_list(self, rows: Any, key: str) -> list[dict[str, Any]] | None:
+        if not self._rows_sent(rows):
+            return None
+        return [
+            {key: row[key], "kind": row.get("kind") or "", "is_primary": bool(row.get("is_primary"))}
+            for row in rows.cleaned_data
+            if row.get(key)
+        ]
+
+    def service_data(self) -> dict[str, Any]:
+        from . import services
+
+        data = _sent_data(self)
+        emails = self._channel_list(self.email_rows, "email")
+        phones = self._channel_list(self.phone_rows, "number")
+        stored_emails, stored_phones = self._stored_channels
+        # Only replace the lists when they changed: an unchanged list leaves no noise in the history.
+        if emails is not None:
+            cleaned = services.clean_emails(emails)
+            if (
+                self.instance._state.adding
+                or [(e["email"], e["kind"], e["is_primary"]) for e in cleaned] != stored_emails
+            ):
+                data["emails"] = cleaned
+        if phones is not None:
+            cleaned = services.clean_phones(phones)
+            if (
+                self.instance._state.adding
+                or [(p["number"], p["kind"], p["is_primary"]) for p in cleaned] != stored_phones
+            ):
+                data["phones"] = cleaned
+        return data
+
+
+# --- shared field set-up ---------------------------------------------------------------------------
+
+
+def _sent_data(form: VersionedModelForm) -> dict[str, Any]:
+    """The form's values for the service. On an edit, a field the request did not send at all (a
+    script posting a few fields) is left as it is rather than emptied."""
+    data = form.changed_data_dict()
+    data["tags"] = list(form.cleaned_data["tags"])
+    for name in ("version", "emails", "phones"):
+        data.pop(name, None)
+    if form.instance._state.adding:
+        if data.get("owner") is None:
+            data.pop("owner", None)  # a new record without a chosen owner belongs to its creator
+        return data
+    for name in list(data):
+        field = form.fields[name]
+        if not isinstance(field.widget, forms.CheckboxSelectMultiple) and field.widget.value_omitted_from_data(
+            form.data, form.files, form.add_prefix(name)
+        ):
+            del data[name]
+    return data
+
+
+def _ownership_fields(form: forms.ModelForm, user: Any) -> None:
+    owner = form.fields["owner"]
+    owner.queryset = _active_users()
+    owner.empty_label = _("Nobody")
+    team = form.fields["team"]
+    team.queryset = Team.objects.order_by("name")
+    team.empty_label = _("No team")
+    if not form.instance.pk and not form.is_bound:
+        form.initial.setdefault("owner", user.pk)
+        teams = user.team_ids()
+        if len(teams) == 1:
+            form.initial.setdefault("team", teams[0])
+
+
+def _country_field(form: forms.ModelForm) -> None:
+    choices = country_choices()
+    current = (form.instance.country or "").upper()
+    if current and current not in {code for code, _label in choices}:
+        choices.append((current, current))
+    form.fields["country"].choices = choices
+
+
+# --- list pages ------------------------------------------------------------------------------------
+
+
+class BulkActionForm(forms.Form):
+    """What to do with the rows picked in a list (``ids``)."""
+
+    ACTIONS = (
+        ("assign_owner", _("Assign owner")),
+        ("add_tag", _("Add tag")),
+        ("remove_tag", _("Remove tag")),
+        ("set_stage", _("Change lifecycle stage")),
+        ("delete", _("Delete")),
+    )
+    NEEDS = {"assign_owner": "owner", "add_tag": "tag", "remove_tag": "tag", "set_stage": "lifecycle_stage"}
+
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none(), required=False)
+    tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.none(), required=False)
+    lifecycle_stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=LifecycleStage.choices, required=False)
+
+    def __init__(self, *args: Any, actions: tuple[str, ...] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if actions is not None:
+            self.fields["action"].choices = [choice for choice in self.ACTIONS if choice[0] in actions]
+        self.fields["owner"].queryset = _active_users()
+        self.fields["tag"].queryset = selectors.tag_list()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        needed = self.NEEDS.get(data.get("action", ""))
+        if needed and not data.get(needed):
+            raise ValidationError({needed: _("Choose a value for this action.")})
+        return data

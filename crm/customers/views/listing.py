@@ -1,0 +1,300 @@
+"""What the company and contact lists share: the filter bar, sorting on indexed columns, keyset pages,
+the column chooser (remembered per user in the session) and bulk actions on picked rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from crm.core import access
+from crm.core.htmx import render_page
+from crm.core.pagination import keyset_paginate
+from crm.core.views.generic import ModuleAccessMixin
+
+from .. import bulk
+from ..choices import LifecycleStage
+from ..forms import BulkActionForm, country_choices, country_name
+from ..phones import display_phone
+
+MODULE = "customers"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any
+
+
+# ?sort= value -> ordering for keyset pages (every field the same direction, ending with the id).
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "updated": ("updated_at", "id"),
+    "-updated": ("-updated_at", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+SORT_CHOICES = (
+    ("name", _("Name A–Z")),
+    ("-name", _("Name Z–A")),
+    ("-updated", _("Recently updated")),
+    ("updated", _("Least recently updated")),
+    ("-created", _("Newest first")),
+    ("created", _("Oldest first")),
+)
+DEFAULT_SORT = "name"
+PAGE_PARAMS = ("after", "before")
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+def session_key(model_key: str) -> str:
+    return f"customers.columns.{model_key}"
+
+
+class CustomerListView(ModuleAccessMixin, View):
+    """A list of companies or contacts. Subclasses say what to list and which columns exist."""
+
+    module = MODULE
+    model_key: str = ""  # "contact" / "company"
+    filterset_class: Any = None
+    columns: tuple[Column, ...] = ()
+    default_columns: tuple[str, ...] = ()
+    primary_filters: tuple[str, ...] = ()
+    more_filters: tuple[str, ...] = ()
+    bulk_actions: tuple[str, ...] = ("assign_owner", "add_tag", "remove_tag", "delete")
+    template_name = ""
+    fragment_name = ""
+    per_page = 25
+
+    def get_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def decorate(self, rows: list[Any]) -> None:
+        """Attach ready-to-show values to the page's rows (formatted phone numbers, country names)."""
+        for row in rows:
+            row.phone_display = display_phone(row.phone) if row.phone else ""
+            row.country_label = country_name(row.country)
+
+    def filter_chips(self, filterset: Any) -> list[dict[str, Any]]:
+        """Filters set outside the bar (e.g. "contacts of this company"), shown as removable chips."""
+        return []
+
+    def chosen_columns(self) -> list[Column]:
+        stored = self.request.session.get(session_key(self.model_key))
+        wanted = set(stored) if isinstance(stored, list) else set(self.default_columns)
+        return [column for column in self.columns if column.key in wanted]
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        filterset = self.filterset_class(request.GET or None, queryset=self.get_queryset(), request=request)
+        rows = filterset.qs
+        sort = request.GET.get("sort", DEFAULT_SORT)
+        if sort not in SORTS:
+            sort = DEFAULT_SORT
+        columns = self.chosen_columns()
+        if any(column.key == "tags" for column in columns):
+            rows = rows.prefetch_related("tags")
+        page = keyset_paginate(request, rows, ordering=SORTS[sort], per_page=self.per_page)
+        self.decorate(page.object_list)
+        filtered = any(request.GET.get(name) for name in filterset.filters)
+        user = request.user
+        can_edit = access.can(user, MODULE, "edit")
+        can_delete = access.can(user, MODULE, "delete")
+        form = filterset.form
+        # Each select's choices are read once (one query, no COUNT) and shared with the bulk bar.
+        choices = {
+            name: [(value, label) for value, label in field.choices if value not in ("", None)]
+            for name, field in form.fields.items()
+            if hasattr(field, "choices")
+        }
+        context = {
+            "filterset": filterset,
+            "primary_filters": [(form[name], choices.get(name)) for name in self.primary_filters],
+            "more_filters": [(form[name], choices.get(name)) for name in self.more_filters],
+            "owner_choices": choices.get("owner", []),
+            "tag_choices": choices.get("tag", []),
+            "more_filters_open": any(request.GET.get(name) for name in self.more_filters),
+            "more_filters_active": sum(1 for name in self.more_filters if request.GET.get(name)),
+            "filter_chips": self.filter_chips(filterset),
+            "filtered": filtered,
+            "page": page,
+            "paged": bool(request.GET.get("after") or request.GET.get("before")),
+            "sort": sort,
+            "sort_choices": SORT_CHOICES,
+            "sort_headers": self.sort_headers(request, sort),
+            "columns": columns,
+            "column_keys": {column.key for column in columns},
+            "columns_url": reverse(f"customers:{self.model_key}_columns"),
+            "hidden_filters": [
+                (name, request.GET[name])
+                for name in filterset.filters
+                if name not in self.primary_filters and name not in self.more_filters and request.GET.get(name)
+            ],
+            "country_choices": country_choices(),
+            "count_text": self.count_text(page.total, capped=page.total_capped),
+            "bulk_actions": self.bulk_actions,
+            "stage_choices": LifecycleStage.choices,
+            "column_choices": [(column, column in columns) for column in self.columns],
+            "can_create": access.can(user, MODULE, "create"),
+            "can_export": access.can(user, MODULE, "export"),
+            "can_edit": can_edit,
+            "can_delete": can_delete,
+            "bulk": can_edit or can_delete,
+            "bulk_choices": self.bulk_choices(can_edit=can_edit, can_delete=can_delete),
+            "colspan": len(columns) + 2,
+            "clear_url": request.path,
+        }
+        return render_page(request, self.template_name, context, fragment=self.fragment_name)
+
+    def bulk_choices(self, *, can_edit: bool, can_delete: bool) -> list[tuple[str, Any]]:
+        """The bulk actions this user may take here."""
+        return [
+            (key, label)
+            for key, label in BulkActionForm.ACTIONS
+            if (can_delete if key == "delete" else can_edit) and key in self.bulk_actions
+        ]
+
+    def count_text(self, total: int, *, capped: bool) -> str:
+        raise NotImplementedError
+
+    @staticmethod
+    def sort_headers(request: HttpRequest, sort: str) -> dict[str, dict[str, str]]:
+        """Links of the sortable column headers (a second click reverses the order), and their state."""
+
+        def url(value: str) -> str:
+            params = request.GET.copy()
+            for name in (*PAGE_PARAMS, "sort"):
+                params.pop(name, None)
+            if value != DEFAULT_SORT:
+                params["sort"] = value
+            return params.urlencode()
+
+        def state(key: str) -> str:
+            return "asc" if sort == key else "desc" if sort == f"-{key}" else ""
+
+        return {
+            "name": {"url": url("-name" if sort == "name" else "name"), "state": state("name")},
+            "updated": {"url": url("updated" if sort == "-updated" else "-updated"), "state": state("updated")},
+        }
+
+
+class ColumnChoiceView(ModuleAccessMixin, View):
+    """Remember which optional columns this user wants in a list (in the session; no model change)."""
+
+    module = MODULE
+    model_key = ""
+    columns: tuple[Column, ...] = ()
+    list_url_name = ""
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        known = [column.key for column in self.columns]
+        wanted = set(request.POST.getlist("columns"))
+        if request.POST.get("reset"):
+            request.session.pop(session_key(self.model_key), None)
+        else:
+            request.session[session_key(self.model_key)] = [key for key in known if key in wanted]
+        return HttpResponseRedirect(safe_next(request, reverse(self.list_url_name)))
+
+
+@dataclass(frozen=True)
+class BulkServices:
+    """The bulk services of one model, by action."""
+
+    assign_owner: Callable[..., int]
+    add_tag: Callable[..., int]
+    remove_tag: Callable[..., int]
+    delete: Callable[..., int]
+    set_stage: Callable[..., int] | None = None
+
+
+class BulkActionView(ModuleAccessMixin, View):
+    """Apply one action to the rows picked in a list; deleting asks for a confirmation first.
+
+    The services re-scope the ids, so ids of records outside the user's scope change nothing.
+    """
+
+    module = MODULE
+    model: type[Model]
+    services: BulkServices
+    list_url_name = ""
+    confirm_template = "customers/bulk_delete_confirm.html"
+
+    def scoped_selection(self, ids: list[int], action: str) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def done_message(self, action: str, count: int) -> str:
+        raise NotImplementedError
+
+    def confirm_title(self, count: int) -> str:
+        raise NotImplementedError
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        back = safe_next(request, reverse(self.list_url_name))
+        ids = bulk.clean_ids(request.POST.getlist("ids"))
+        actions = tuple(key for key, _label in BulkActionForm.ACTIONS if key != "set_stage" or self.services.set_stage)
+        form = BulkActionForm(request.POST, actions=actions)
+        if not ids:
+            messages.warning(request, _("Select at least one row first."))
+            return HttpResponseRedirect(back)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+            return HttpResponseRedirect(back)
+        action = form.cleaned_data["action"]
+        if action == "delete" and request.POST.get("confirm") != "1":
+            return self.confirm_delete(request, ids, back)
+        try:
+            count = self.run(action, ids, form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, self.done_message(action, count))
+        return HttpResponseRedirect(back)
+
+    def run(self, action: str, ids: list[int], data: dict[str, Any]) -> int:
+        actor = self.request.user
+        services = self.services
+        if action == "assign_owner":
+            return services.assign_owner(actor=actor, ids=ids, owner=data["owner"])
+        if action == "add_tag":
+            return services.add_tag(actor=actor, ids=ids, tag=data["tag"])
+        if action == "remove_tag":
+            return services.remove_tag(actor=actor, ids=ids, tag=data["tag"])
+        if action == "set_stage" and services.set_stage is not None:
+            return services.set_stage(actor=actor, ids=ids, stage=data["lifecycle_stage"])
+        if action == "delete":
+            return services.delete(actor=actor, ids=ids)
+        raise ValidationError(_("Unknown action."))
+
+    def confirm_delete(self, request: HttpRequest, ids: list[int], back: str) -> HttpResponse:
+        if not access.can(request.user, MODULE, "delete"):
+            raise PermissionDenied
+        selection = self.scoped_selection(ids, "delete")
+        count = selection.count()
+        context = {
+            "records": list(selection.order_by("name", "id")[:20]),
+            "count": count,
+            "ids": list(selection.values_list("pk", flat=True)),
+            "back": back,
+            "title": self.confirm_title(count),
+            "action_url": request.path,
+        }
+        return render(request, self.confirm_template, context)

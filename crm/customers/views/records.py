@@ -1,0 +1,69 @@
+"""What the company and contact 360 pages and forms share: the panels other modules register, and the
+delete confirmation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from crm.core import access
+from crm.core.registry import platform
+from crm.core.views.generic import ObjectActionView
+
+COLUMNS = ("main", "side")
+
+
+def record_panels(request: HttpRequest, obj: Any, model_label: str) -> dict[str, list[SafeString]]:
+    """The registered panels of a 360 page, rendered, by column.
+
+    A panel of a module the user may not view is left out, as is one whose ``context()`` answers
+    ``None`` (nothing to show). Each panel's context is already scoped to the user by its module.
+    """
+    rendered: dict[str, list[SafeString]] = {column: [] for column in COLUMNS}
+    for panel in platform.panels_for(model_label):
+        if not access.can(request.user, panel.module, "view"):
+            continue
+        context = panel.context(user=request.user, obj=obj)
+        if context is None:
+            continue
+        html = render_to_string(panel.template, {"object": obj, "panel": panel, **context}, request=request)
+        rendered[panel.column if panel.column in rendered else "main"].append(html)
+    return rendered
+
+
+def record_permissions(user: Any) -> dict[str, bool]:
+    return {
+        "can_edit": access.can(user, "customers", "edit"),
+        "can_delete": access.can(user, "customers", "delete"),
+        "can_create": access.can(user, "customers", "create"),
+    }
+
+
+class RecordDeleteView(ObjectActionView):
+    """GET asks "really delete?", POST deletes through the service. A record that cannot be deleted
+    (still in use) stays, and its page says why."""
+
+    module = "customers"
+    permission_action = "delete"
+    confirm_template = "customers/confirm_delete.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object()
+        return render(request, self.confirm_template, {"object": obj, "opts": obj._meta})
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        obj = self.get_object()
+        try:
+            self.act(obj)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return HttpResponseRedirect(obj.get_absolute_url())
+        messages.success(request, self.success_message)
+        return HttpResponseRedirect(self.get_success_url(obj))

@@ -1,0 +1,185 @@
+/* Company and contact pages: bulk selection, filter bar, company picker, email and phone rows.
+   Kept out of templates so a strict Content-Security-Policy holds. Everything works without it,
+   only less comfortably. */
+(function () {
+  "use strict";
+
+  // --- bulk selection -------------------------------------------------------------------------
+
+  function bulkForm(element) {
+    return element.closest("[data-bulk-form]");
+  }
+
+  function refreshBulk(form) {
+    if (!form) return;
+    var rows = Array.prototype.slice.call(form.querySelectorAll("[data-bulk-row]"));
+    var picked = rows.filter(function (row) { return row.checked; }).length;
+    var all = form.querySelector("[data-bulk-all]");
+    if (all) {
+      all.checked = rows.length > 0 && picked === rows.length;
+      all.indeterminate = picked > 0 && picked < rows.length;
+    }
+    var count = form.querySelector("[data-bulk-count]");
+    if (count) count.textContent = String(picked);
+    var bar = form.querySelector("[data-bulk-bar]");
+    if (bar) bar.classList.toggle("is-active", picked > 0);
+    var action = form.querySelector("[data-bulk-action]");
+    var apply = form.querySelector("[data-bulk-apply]");
+    if (apply) apply.disabled = picked === 0 || !action || !action.value;
+    showBulkValue(form);
+  }
+
+  function showBulkValue(form) {
+    var action = form.querySelector("[data-bulk-action]");
+    var chosen = action ? action.value : "";
+    form.querySelectorAll("[data-bulk-for]").forEach(function (select) {
+      var wanted = select.getAttribute("data-bulk-for").split(" ").indexOf(chosen) >= 0;
+      select.hidden = !wanted;
+      select.disabled = !wanted;
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-bulk-all]")) {
+      var form = bulkForm(target);
+      form.querySelectorAll("[data-bulk-row]").forEach(function (row) { row.checked = target.checked; });
+      refreshBulk(form);
+    } else if (target.matches("[data-bulk-row], [data-bulk-action]")) {
+      refreshBulk(bulkForm(target));
+    }
+  });
+
+  // On a phone the filters fold away behind one button.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-toggle-filters]");
+    if (!button) return;
+    var fields = document.getElementById(button.getAttribute("aria-controls"));
+    var open = fields.classList.toggle("is-open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  // --- the filter bar: no empty parameters in the address -------------------------------------
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    var source = event.detail.elt;
+    if (!source.closest || !source.closest("[data-clean-query]")) return;
+    var params = event.detail.parameters;
+    var empty = [];
+    event.detail.formData.forEach(function (value, key) {
+      if (value === "" && empty.indexOf(key) < 0) empty.push(key);
+    });
+    empty.forEach(function (key) { delete params[key]; });
+  });
+
+  // After the rows were replaced: fresh selection state, and the column chooser returns to this view.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var results = event.detail.target;
+    if (results && results.id === "list-results") {
+      refreshBulk(bulkForm(results));
+      var next = document.querySelector("[data-current-url]");
+      if (next) next.value = window.location.pathname + window.location.search;
+    }
+  });
+
+  // --- the company picker ---------------------------------------------------------------------
+
+  function picker(element) {
+    return element.closest("[data-autocomplete]");
+  }
+
+  function closePicker(box) {
+    var results = box.querySelector("[data-autocomplete-results]");
+    if (results) results.innerHTML = "";
+    var input = box.querySelector("[data-autocomplete-input]");
+    if (input) input.setAttribute("aria-expanded", "false");
+  }
+
+  function pick(option) {
+    var box = picker(option);
+    box.querySelector("[data-autocomplete-value]").value = option.getAttribute("data-id");
+    var input = box.querySelector("[data-autocomplete-input]");
+    input.value = option.getAttribute("data-name");
+    closePicker(box);
+    input.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest("[data-autocomplete-pick]");
+    if (option) {
+      event.preventDefault();
+      pick(option);
+      return;
+    }
+    document.querySelectorAll("[data-autocomplete]").forEach(function (box) {
+      if (!box.contains(event.target)) closePicker(box);
+    });
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-autocomplete-input]")) {
+      // Typing means the previous choice no longer holds until a suggestion is picked.
+      picker(event.target).querySelector("[data-autocomplete-value]").value = "";
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var results = event.detail.target;
+    if (results && results.matches && results.matches("[data-autocomplete-results]")) {
+      var input = picker(results).querySelector("[data-autocomplete-input]");
+      input.setAttribute("aria-expanded", results.children.length ? "true" : "false");
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!event.target.matches("[data-autocomplete-input]")) return;
+    var box = picker(event.target);
+    var options = Array.prototype.slice.call(box.querySelectorAll("[data-autocomplete-pick]"));
+    if (event.key === "Escape") { closePicker(box); return; }
+    if (!options.length) return;
+    var index = options.findIndex(function (item) { return item.classList.contains("is-selected"); });
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (index >= 0) options[index].classList.remove("is-selected");
+      index = event.key === "ArrowDown" ? Math.min(options.length - 1, index + 1) : Math.max(0, index - 1);
+      options[index].classList.add("is-selected");
+      options[index].scrollIntoView({ block: "nearest" });
+    } else if (event.key === "Enter") {
+      event.preventDefault();  // never send the form half-filled
+      pick(options[index >= 0 ? index : 0]);
+    }
+  });
+
+  // --- email and phone rows -------------------------------------------------------------------
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-row]");
+    if (!button) return;
+    var set = button.closest("[data-rowset]");
+    var prefix = set.getAttribute("data-rowset");
+    var total = set.querySelector('input[name="' + prefix + '-TOTAL_FORMS"]');
+    var template = set.querySelector("template[data-row-template]");
+    var index = parseInt(total.value, 10) || 0;
+    var holder = document.createElement("div");
+    holder.innerHTML = template.innerHTML.replace(/__prefix__/g, String(index)).trim();
+    var row = holder.firstElementChild;
+    set.querySelector("[data-rows]").appendChild(row);
+    total.value = String(index + 1);
+    var first = row.querySelector("input:not([type=checkbox])");
+    if (first) first.focus();
+  });
+
+  // One primary address and one primary number.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    var group = box.getAttribute && box.getAttribute("data-primary-group");
+    if (!group || !box.checked) return;
+    document.querySelectorAll('[data-primary-group="' + group + '"]').forEach(function (other) {
+      if (other !== box) other.checked = false;
+    });
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-bulk-form]").forEach(refreshBulk);
+  });
+})();
