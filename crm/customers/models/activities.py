@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -21,6 +22,9 @@ from .contacts import Contact
 
 # Kinds of activity in which somebody actually talked or wrote to the customer (a note is internal).
 CONTACT_KINDS = (ActivityKind.CALL, ActivityKind.MEETING, ActivityKind.EMAIL)
+
+
+MAX_CALL_SECONDS = 24 * 60 * 60  # a day
 
 
 class Activity(OwnedModel):
@@ -50,7 +54,12 @@ class Activity(OwnedModel):
     # Calls and emails
     direction = models.CharField(_("direction"), max_length=8, choices=ActivityDirection.choices, blank=True)
     # Calls
-    duration = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
+    duration = models.PositiveIntegerField(
+        _("duration (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_CALL_SECONDS)],  # one bound on every database (and in the API schema)
+    )
     outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices, blank=True)
     # Meetings
     starts_at = models.DateTimeField(_("starts"), null=True, blank=True)

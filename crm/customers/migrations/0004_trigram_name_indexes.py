@@ -7,7 +7,7 @@ from crm.core.postgres import trigram_index
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0002_activities")]
+    dependencies = [("customers", "0003_call_duration_bound")]
 
     operations = [
         trigram_index(table="customers_contact", column="name", name="contact_name_trgm_idx"),
