@@ -103,3 +103,39 @@ def contacts(count: int, connection: BaseDatabaseWrapper) -> int:
         ((pk, phone, True) for pk, _email, phone in new.iterator(chunk_size=20_000)),
     )
     return written
+
+
+BUSY_CONTACT_ACTIVITIES = 2_000
+
+
+@generator("activities", rows=lambda size: BUSY_CONTACT_ACTIVITIES + size // 10)
+def activities(count: int, connection: BaseDatabaseWrapper) -> int:
+    """2,000 activities on one contact (the busy 360 page), the rest one each on other contacts."""
+    from datetime import UTC, datetime, timedelta
+
+    from crm.customers.models import Activity, Contact
+
+    contact_rows = list(
+        Contact.objects.order_by("id").values_list("id", "owner_id")[: max(1, count - BUSY_CONTACT_ACTIVITIES + 1)]
+    )
+    if not contact_rows:
+        return 0
+    busy = contact_rows[-1]
+    now = datetime.now(UTC)
+    kinds = ("note", "call", "meeting", "email")
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for n in range(count):
+            contact_id, owner_id = busy if n < BUSY_CONTACT_ACTIVITIES else contact_rows[n - BUSY_CONTACT_ACTIVITIES]
+            kind = kinds[n % 4]
+            yield (
+                kind,
+                f"{kind.title()} {n}",
+                "Discussed the renewal and next steps.",
+                now - timedelta(hours=n),
+                contact_id,
+                owner_id,
+            )
+
+    fields = ["kind", "subject", "body", "occurred_at", "contact", "owner"]
+    return insert_rows(connection, Activity, fields, rows())

@@ -113,6 +113,27 @@ def run_prepare(env: dict[str, str]) -> list[str]:
     return []
 
 
+PLACES_SCRIPT = """
+import json
+from crm.core.pagination import _encode
+from crm.customers.models import Activity, Contact
+deep = Contact.objects.order_by("name", "id").values_list("name", "id")[24_974:24_975].first()
+busy = Activity.objects.values_list("contact_id", flat=True).order_by("-contact_id").first()
+phone = Contact.objects.exclude(phone="").order_by("-id").values_list("phone", flat=True).first() or "+8613000000001"
+print(json.dumps({
+    "deep_contact_cursor": _encode(list(deep)) if deep else "",
+    "busy_contact": busy or Contact.objects.order_by("id").values_list("id", flat=True).first() or 1,
+    "phone": phone.replace("+", "%2B"),
+}))
+"""
+
+
+def resolve_places(env: dict[str, str]) -> dict[str, str]:
+    """Values the data decides, filled into the pages' paths (a deep page's cursor, a busy contact)."""
+    out = run_step([str(PYTHON), "manage.py", "shell", "--no-imports", "-c", PLACES_SCRIPT], env)
+    return {key: str(value) for key, value in json.loads(out.strip().splitlines()[-1]).items()}
+
+
 def create_token(env: dict[str, str]) -> str:
     out = run_step([str(PYTHON), "manage.py", "shell", "--no-imports", "-c", API_KEY_SCRIPT], env)
     return out.strip().splitlines()[-1]
@@ -128,12 +149,13 @@ def page_headers(page: Page, cookies: dict[str, str], token: str) -> dict[str, s
 
 def measure_pages(server: Server, options: Options, env: dict[str, str], token: str) -> list[dict[str, Any]]:
     cookies = client.login(server.port, username=LOGIN_USERNAME, password=env[PASSWORD_ENV])
+    places = resolve_places(env)
     results = []
     for page in PAGES:
         measure = partial(
             client.measure,
             server.port,
-            page.path,
+            page.path.format(**places),
             headers=page_headers(page, cookies, token),
             concurrency=options.concurrency,
             time_limit=PAGE_TIME_LIMIT,

@@ -29,4 +29,11 @@ PAGES: list[Page] = [
     Page("API: me", "/api/v1/me/", "token", p95_target_ms=20),
     Page("audit log", "/settings/audit-log/", "session"),
     Page("API: journal", "/api/v1/journal/", "token"),
+    # Customers (targets at 1,000,000 contacts and 200,000 companies).
+    Page("contacts", "/contacts/?lifecycle_stage=customer", "session", p95_target_ms=60),
+    Page("contacts p.1000", "/contacts/?after={deep_contact_cursor}", "session", p95_target_ms=60),
+    Page("search name", "/search/?q=Berg12", "session", p95_target_ms=80),
+    Page("search phone", "/search/?q={phone}", "session", p95_target_ms=80),
+    Page("contact 360", "/contacts/{busy_contact}/", "session", p95_target_ms=80),
+    Page("API: contacts", "/api/v1/contacts/", "token"),
 ]
