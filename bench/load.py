@@ -99,7 +99,9 @@ def prepare(database: Database, options: Options, env: dict[str, str]) -> tuple[
     notes = run_prepare(env)
     say(f"Generating data (size {options.size:,})")
     summary: dict[str, Any] = json.loads(
-        run_step([str(PYTHON), "-m", "bench.generate", "--size", str(options.size)], env).splitlines()[-1]
+        run_step(
+            [str(PYTHON), "-m", "bench.generate", "--size", str(options.size)], env | {"DB_STATEMENT_TIMEOUT_MS": "0"}
+        ).splitlines()[-1]
     )
     for name, rows in summary["rows"].items():
         say(f"  {rows:>10,} {name} in {summary['seconds'][name]:.1f} s")

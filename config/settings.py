@@ -395,3 +395,8 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Customers: the region assumed for phone numbers typed without a country code (ISO 3166 code).
 CRM_PHONE_REGION = os.environ.get("PHONE_REGION", "US")
+# Imports: the largest file and the most rows one import may hold.
+CRM_IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
+CRM_IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1000000"))
+# Requests per personal calendar feed (calendar programs poll it).
+CALENDAR_FEED_RATE = os.environ.get("CALENDAR_FEED_RATE", "60/m")
