@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # trigram lookups on PostgreSQL (crm.core.postgres); inert on SQLite
     "rest_framework",
     "django_filters",
     "drf_spectacular",

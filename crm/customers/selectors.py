@@ -75,10 +75,13 @@ def _misspelled(queryset: QuerySet[Any], query: str, limit: int, exclude: set[in
     if similarity_supported(connection):
         from django.contrib.postgres.search import TrigramSimilarity
 
+        # ``%`` (trigram_similar) is what the trigram index on UPPER(name) serves; the similarity
+        # itself only orders the few rows it lets through.
         ranked = (
             queryset.exclude(pk__in=exclude)
+            .annotate(upper_name=Upper("name"))
+            .filter(upper_name__trigram_similar=text.upper())
             .annotate(similarity=TrigramSimilarity(Upper("name"), text.upper()))
-            .filter(similarity__gt=0.3)
             .order_by("-similarity", "id")[:limit]
         )
         return [(row, 0.5 + float(row.similarity)) for row in ranked]
