@@ -70,8 +70,8 @@ def _misspelled(queryset: QuerySet[Any], query: str, limit: int, exclude: set[in
     from crm.core.postgres import similarity_supported
 
     text = query.strip()
-    if len(text) < 3:
-        return []
+    if len(text) < 3 or "@" in text or not any(ch.isalpha() for ch in text):
+        return []  # an email address, a phone number or a code: no point in near-miss names
     if similarity_supported(connection):
         from django.contrib.postgres.search import TrigramSimilarity
 
