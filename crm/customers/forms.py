@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.forms import VersionedModelForm
 from crm.accounts.models import Team
+from crm.core.widgets import FastSelect
 
 from . import selectors
 from .choices import ChannelKind, CompanySize, ContactSource, LifecycleStage
@@ -351,6 +352,7 @@ def _sent_data(form: VersionedModelForm) -> dict[str, Any]:
 def _ownership_fields(form: forms.ModelForm, user: Any) -> None:
     owner = form.fields["owner"]
     owner.queryset = _active_users()
+    owner.widget = FastSelect(choices=owner.widget.choices)
     owner.empty_label = _("Nobody")
     team = form.fields["team"]
     team.queryset = Team.objects.order_by("name")
