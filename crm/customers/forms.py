@@ -25,6 +25,7 @@ from . import selectors
 from .choices import ChannelKind, CompanySize, ContactSource, LifecycleStage
 from .models import Company, Contact, Tag
 from .phones import display_phone, normalize_phone
+from .services import COMPANY_FIELDS, CONTACT_FIELDS, form_fields
 
 # --- countries -------------------------------------------------------------------------------------
 
@@ -134,24 +135,7 @@ class CompanyForm(VersionedModelForm):
 
     class Meta:
         model = Company
-        fields = [
-            "name",
-            "industry",
-            "size",
-            "website",
-            "domain",
-            "phone",
-            "description",
-            "parent",
-            "street",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "owner",
-            "team",
-            "tags",
-        ]
+        fields = form_fields(COMPANY_FIELDS)
         widgets = {
             "tags": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             "description": forms.Textarea(attrs={"rows": 3}),
@@ -172,10 +156,6 @@ class CompanyForm(VersionedModelForm):
         self.fields["size"].choices = [("", "—"), *CompanySize.choices]
         if self.instance.pk and self.instance.phone:
             self.initial["phone"] = display_phone(self.instance.phone)
-
-    def clean_phone(self) -> str:
-        raw = (self.cleaned_data.get("phone") or "").strip()
-        return normalize_phone(raw) if raw else ""
 
     def service_data(self) -> dict[str, Any]:
         return _sent_data(self)
@@ -231,24 +211,7 @@ class ContactForm(VersionedModelForm):
 
     class Meta:
         model = Contact
-        fields = [
-            "first_name",
-            "last_name",
-            "full_name",
-            "title",
-            "company",
-            "lifecycle_stage",
-            "source",
-            "date_of_birth",
-            "street",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "owner",
-            "team",
-            "tags",
-        ]
+        fields = form_fields(CONTACT_FIELDS)
         widgets = {
             "tags": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

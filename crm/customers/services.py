@@ -56,6 +56,12 @@ CONTACT_FIELDS = (
 )
 
 
+def form_fields(fields: tuple[str, ...]) -> list[str]:
+    """The fields a page form edits: the service's writable fields (custom fields have their own
+    editor) and the tags."""
+    return [*(name for name in fields if name != "custom"), "tags"]
+
+
 def _require(actor: Any, action: str) -> None:
     if not access.can(actor, MODULE, action):
         raise PermissionDenied
@@ -84,6 +90,12 @@ def _apply_company(company: Company, data: dict[str, Any]) -> list[str]:
         if field in data:
             setattr(company, field, data[field])
             changed.append(field)
+    if "phone" in data:
+        raw = (company.phone or "").strip()
+        try:
+            company.phone = normalize_phone(raw) if raw else ""
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from None
     company.domain = (company.domain or domain_from_website(company.website)).lower().strip()
     company.country = (company.country or "").upper()
     if "domain" not in changed and company.domain:

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from crm.core.api.serializers import StrictFieldsMixin
 
 from ..models import Company, Contact, ContactEmail, ContactPhone, Tag
+from ..services import COMPANY_FIELDS
 
 
 class TagSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -25,29 +26,7 @@ class CompanySerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Company
-        fields = [
-            "id",
-            "name",
-            "industry",
-            "size",
-            "website",
-            "domain",
-            "phone",
-            "description",
-            "parent",
-            "street",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "owner",
-            "team",
-            "tags",
-            "custom",
-            "version",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *COMPANY_FIELDS, "tags", "version", "created_at", "updated_at"]
         read_only_fields = ["id", "version", "created_at", "updated_at"]
 
 

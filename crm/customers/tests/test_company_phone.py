@@ -1,0 +1,28 @@
+"""A company's phone number is normalised by the service, so the page and the API store the same."""
+
+import pytest
+
+from crm.core.testing import api_client, make_user
+from crm.customers.models import Company
+
+pytestmark = pytest.mark.django_db
+
+
+def test_api_stores_a_company_phone_in_e164_and_refuses_a_bad_one(roles):
+    writer = make_user(module="customers")
+    api = api_client(writer)
+    created = api.post("/api/v1/companies/", {"name": "Acme", "phone": "+86 21 6888 1234"}, format="json")
+    assert created.status_code == 201, created.content
+    assert Company.objects.get(pk=created.json()["id"]).phone == "+862168881234"
+    refused = api.post("/api/v1/companies/", {"name": "Bad", "phone": "call us"}, format="json")
+    assert refused.status_code == 400 and "phone" in refused.json()["errors"]
+    assert not Company.objects.filter(name="Bad").exists()
+
+
+def test_the_company_form_shows_the_services_phone_error(client, roles):
+    writer = make_user(module="customers")
+    client.force_login(writer)
+    response = client.post("/companies/new/", {"name": "Bad", "phone": "call us"})
+    assert response.status_code == 400
+    assert "not a phone number" in response.content.decode()
+    assert not Company.objects.filter(name="Bad").exists()
