@@ -63,21 +63,7 @@ class CompanyListView(CustomerListView):
     def get_queryset(self) -> QuerySet[Company]:
         return selectors.company_list(user=self.request.user)
 
-    def filter_chips(self, filterset: Any) -> list[dict[str, Any]]:
-        parent_id = filterset.form.cleaned_data.get("parent") if filterset.is_bound else None
-        if not parent_id:
-            return []
-        parent = selectors.company_get(user=self.request.user, pk=parent_id)
-        params = self.request.GET.copy()
-        for name in ("parent", "after", "before"):
-            params.pop(name, None)
-        return [
-            {
-                "label": _("Subsidiaries of"),
-                "value": parent.name if parent else _("not available"),
-                "remove_url": f"{self.request.path}?{params.urlencode()}",
-            }
-        ]
+    company_chip = ("parent", gettext_lazy("Subsidiaries of"))
 
 
 class CompanyColumnsView(ColumnChoiceView):

@@ -58,21 +58,7 @@ class ContactListView(CustomerListView):
     def get_queryset(self) -> QuerySet[Contact]:
         return selectors.contact_list(user=self.request.user)
 
-    def filter_chips(self, filterset: Any) -> list[dict[str, Any]]:
-        company_id = filterset.form.cleaned_data.get("company") if filterset.is_bound else None
-        if not company_id:
-            return []
-        company = selectors.company_get(user=self.request.user, pk=company_id)
-        params = self.request.GET.copy()
-        for name in ("company", "after", "before"):
-            params.pop(name, None)
-        return [
-            {
-                "label": _("Company"),
-                "value": company.name if company else _("not available"),
-                "remove_url": f"{self.request.path}?{params.urlencode()}",
-            }
-        ]
+    company_chip = ("company", gettext_lazy("Company"))
 
 
 class ContactColumnsView(ColumnChoiceView):

@@ -22,7 +22,7 @@ from crm.core.htmx import render_page
 from crm.core.pagination import keyset_paginate
 from crm.core.views.generic import ModuleAccessMixin
 
-from .. import bulk
+from .. import bulk, selectors
 from ..choices import LifecycleStage
 from ..forms import BulkActionForm, country_choices, country_name
 from ..phones import display_phone
@@ -92,9 +92,28 @@ class CustomerListView(ModuleAccessMixin, View):
             row.phone_display = display_phone(row.phone) if row.phone else ""
             row.country_label = country_name(row.country)
 
+    # A company filter set outside the bar ("contacts of this company"): (parameter, chip label).
+    company_chip: tuple[str, Any] | None = None
+
     def filter_chips(self, filterset: Any) -> list[dict[str, Any]]:
-        """Filters set outside the bar (e.g. "contacts of this company"), shown as removable chips."""
-        return []
+        """Filters set outside the bar, shown as removable chips."""
+        if self.company_chip is None:
+            return []
+        param, label = self.company_chip
+        company_id = filterset.form.cleaned_data.get(param) if filterset.is_bound else None
+        if not company_id:
+            return []
+        company = selectors.company_get(user=self.request.user, pk=company_id)
+        params = self.request.GET.copy()
+        for name in (param, "after", "before"):
+            params.pop(name, None)
+        return [
+            {
+                "label": label,
+                "value": company.name if company else _("not available"),
+                "remove_url": f"{self.request.path}?{params.urlencode()}",
+            }
+        ]
 
     def chosen_columns(self) -> list[Column]:
         stored = self.request.session.get(session_key(self.model_key))
