@@ -294,6 +294,8 @@ MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # 2.5 MB of form or JSON body
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Attachments on records: the largest file accepted (bytes).
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
 CRM_JSON_MAX_DEPTH = 32
 
 # --- Email ------------------------------------------------------------------------------------
@@ -388,6 +390,7 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "core.jobs_requeue_stale_task", "schedule": 120.0},
     "send-task-reminders": {"task": "customers.task_reminders_send_task", "schedule": 60.0},
     "sweep-import-uploads": {"task": "customers.import_uploads_sweep_task", "schedule": 3600.0},
+    "scan-duplicates": {"task": "customers.duplicates_scan_task", "schedule": 6 * 3600.0},
 }
 
 # Lock-out is per account on purpose (an address is throttled separately by LOGIN_RATE_PER_ADDRESS),

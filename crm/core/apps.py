@@ -8,10 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (deploy checks; task context for the journal)
+        from . import checks, journal, signals  # noqa: F401  (deploy checks; task context for the journal)
+        from .models import Attachment, SavedView
         from .registry import Module, NavItem, platform
         from .tasks import AUDIT_EXPORT, audit_export_task
 
+        journal.register(Attachment, exclude=["sha256"])
+        journal.register(SavedView)
         platform.register_job(AUDIT_EXPORT, audit_export_task)
         platform.register_module(
             Module(key="audit", label=_("Audit log"), actions=("view", "export"), order=950),

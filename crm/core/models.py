@@ -155,3 +155,80 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Files are stored under a random name (the original name is kept in the row): nothing about a
+    customer shows in the storage's paths, and two uploads never collide."""
+    from django.utils import timezone
+
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file attached to any record (a company, a contact, later a deal or a ticket). Who may see it is
+    decided by the record it is attached to."""
+
+    content_type = models.ForeignKey(ContentType, verbose_name=_("record type"), on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField(_("record id"))
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("name"), max_length=255)
+    mime_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"], name="attachment_record_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SavedView(TimeStampedModel):
+    """A named list view (filters, sort and columns) a person keeps for themselves or shares with a team.
+
+    ``list_key`` names the list, e.g. "customers.contact"; ``query`` is the list's query string
+    without page cursors.
+    """
+
+    list_key = models.CharField(_("list"), max_length=64)
+    name = models.CharField(_("name"), max_length=80)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        verbose_name=_("shared with team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_views",
+        help_text=_("Leave empty to keep the view to yourself."),
+    )
+    query = models.CharField(_("filters and sort"), max_length=2000, blank=True)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "list_key", "name"], name="savedview_name_unique")]
+        indexes = [
+            models.Index(fields=["list_key", "owner"], name="savedview_owner_idx"),
+            models.Index(fields=["list_key", "team"], name="savedview_team_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

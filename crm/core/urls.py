@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import pages
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("jobs/<uuid:pk>/download/", pages.JobDownloadView.as_view(), name="job_download"),
     path("settings/audit-log/", pages.AuditLogView.as_view(), name="audit_log"),
     path("settings/audit-log/export/", pages.AuditLogExportView.as_view(), name="audit_log_export"),
+    path("", include("crm.core.attachments.urls")),
+    path("", include("crm.core.saved_views.urls")),
 ]

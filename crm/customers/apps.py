@@ -12,13 +12,15 @@ class CustomersConfig(AppConfig):
         from crm.core.registry import DemoBuilder, Module, NavItem, SearchProvider, platform
 
         from . import demo, selectors
-        from .models import Company, Contact, ContactEmail, ContactPhone, Tag
+        from .models import Company, Contact, ContactEmail, ContactPhone, CustomField, PastCompany, Tag
 
         journal.register(Company)
         journal.register(Contact, exclude=["name", "last_contacted_at"])
         journal.register(ContactEmail)
         journal.register(ContactPhone)
         journal.register(Tag)
+        journal.register(CustomField)
+        journal.register(PastCompany)
         all_actions = ("view", "create", "edit", "delete", "export")
         platform.register_module(
             Module(
@@ -43,7 +45,11 @@ class CustomersConfig(AppConfig):
         platform.register_demo(DemoBuilder("customers", demo.build, order=20))
 
         from .activities.registration import register as register_activities
+        from .custom_fields.registration import register as register_custom_fields
         from .io.registration import register as register_io
+        from .merging.registration import register as register_merging
 
         register_activities()
         register_io()
+        register_merging()
+        register_custom_fields()

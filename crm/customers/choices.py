@@ -71,3 +71,28 @@ class TaskPriority(models.TextChoices):
 class TaskStatus(models.TextChoices):
     OPEN = "open", _("Open")
     DONE = "done", _("Done")
+
+
+class CustomFieldEntity(models.TextChoices):
+    COMPANY = "company", _("Company")
+    CONTACT = "contact", _("Contact")
+
+
+class CustomFieldKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    LONG_TEXT = "long_text", _("Long text")
+    NUMBER = "number", _("Number")
+    MONEY = "money", _("Money")
+    DATE = "date", _("Date")
+    BOOLEAN = "boolean", _("Yes/no")
+    CHOICE = "choice", _("One choice")
+    MULTI_CHOICE = "multi_choice", _("Several choices")
+    URL = "url", _("URL")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+
+
+class DuplicateStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DISMISSED = "dismissed", _("Not a duplicate")
+    MERGED = "merged", _("Merged")

@@ -9,12 +9,13 @@ from urllib.parse import urlsplit
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core import access
 from crm.core.versioning import save_versioned
 
-from .models import Company, Contact, ContactEmail, ContactPhone, Tag
+from .models import Company, Contact, ContactEmail, ContactPhone, PastCompany, Tag
 from .phones import normalize_phone
 
 MODULE = "customers"
@@ -264,6 +265,7 @@ def contact_create(*, actor: Any, data: dict[str, Any]) -> Contact:
 def contact_update(*, actor: Any, contact: Contact, data: dict[str, Any], version: int | None) -> Contact:
     _require(actor, "edit")
     tags = data.pop("tags", None)
+    previous_company_id, previous_title = contact.company_id, contact.title
     emails = clean_emails(data.pop("emails")) if data.get("emails") is not None else None
     phones = clean_phones(data.pop("phones")) if data.get("phones") is not None else None
     data.pop("emails", None)
@@ -272,6 +274,10 @@ def contact_update(*, actor: Any, contact: Contact, data: dict[str, Any], versio
     _check_visible(actor, contact.company, "company")
     fields += _set_channels(contact, emails, phones)
     save_versioned(contact, expected_version=version, update_fields=[*fields, "name"])
+    if previous_company_id and previous_company_id != contact.company_id:
+        PastCompany.objects.create(
+            contact=contact, company_id=previous_company_id, title=previous_title, left_on=timezone.localdate()
+        )
     if tags is not None:
         contact.tags.set(tags)
     return contact

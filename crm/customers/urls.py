@@ -8,4 +8,6 @@ urlpatterns = [
     path("", include("crm.customers.urls_pages")),  # companies and contacts
     path("", include("crm.customers.activities.urls")),  # activities, tasks, calendar
     path("", include("crm.customers.io.urls")),  # import, export, vCard
+    path("", include("crm.customers.merging.urls")),  # duplicates and merges
+    path("", include("crm.customers.custom_fields.urls")),  # custom field definitions
 ]

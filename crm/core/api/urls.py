@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from ..attachments.api import router as attachments_router
 from . import views
 
 app_name = "core-api"
@@ -10,4 +11,4 @@ router.register("journal", views.JournalViewSet, basename="journal")
 router.register("jobs", views.JobViewSet, basename="job")
 router.register("notifications", views.NotificationViewSet, basename="notification")
 
-urlpatterns = [path("search/", views.SearchView.as_view(), name="search"), *router.urls]
+urlpatterns = [path("search/", views.SearchView.as_view(), name="search"), *router.urls, *attachments_router.urls]

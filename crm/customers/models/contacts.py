@@ -108,3 +108,26 @@ class ContactPhone(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class PastCompany(models.Model):
+    """A company the contact used to work for: recorded when the contact's company changes, or by hand."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="past_companies", verbose_name=_("contact")
+    )
+    company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, related_name="past_contacts", verbose_name=_("company")
+    )
+    title = models.CharField(_("job title"), max_length=150, blank=True)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("past company")
+        verbose_name_plural = _("past companies")
+        ordering = ["-left_on", "-created_at", "-id"]
+        indexes = [models.Index(fields=["company", "-created_at"], name="pastcompany_company_idx")]
+
+    def __str__(self) -> str:
+        return str(self.company)

@@ -1,0 +1,1 @@
+"""Files attached to any record that declares it takes attachments."""

@@ -1,0 +1,5 @@
+"""API of attachments."""
+
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter()

@@ -1,0 +1,5 @@
+"""Pages (upload, preview, download) of attachments."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

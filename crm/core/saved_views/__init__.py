@@ -1,0 +1,1 @@
+"""Named list views (filters, sort, columns), private or shared with a team."""

@@ -1,0 +1,5 @@
+"""API of duplicates and merges."""
+
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter()
