@@ -39,3 +39,11 @@ class FastSelectMultiple(FastSelect):
 
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return False
+
+
+class UserSelect(FastSelect):
+    """Picks one person. Every form or filter that picks a user uses this widget."""
+
+
+class UserSelectMultiple(FastSelectMultiple):
+    """Picks several people. Every form or filter that picks users uses this widget."""

@@ -45,6 +45,7 @@ class CustomersConfig(AppConfig):
         platform.register_demo(DemoBuilder("customers", demo.build, order=20))
 
         from .activities.registration import register as register_activities
+        from .attachments import register as register_attachments
         from .custom_fields.registration import register as register_custom_fields
         from .io.registration import register as register_io
         from .merging.registration import register as register_merging
@@ -53,3 +54,4 @@ class CustomersConfig(AppConfig):
         register_io()
         register_merging()
         register_custom_fields()
+        register_attachments()

@@ -1,0 +1,2 @@
+def register() -> None:
+    """Companies and contacts take attachments (called from CustomersConfig.ready)."""
