@@ -297,3 +297,51 @@ def tag_get_or_create(*, actor: Any, name: str) -> Tag:
         raise ValidationError({"name": _("Give the tag a name.")})
     tag = Tag.objects.filter(name__iexact=name).first()
     return tag or Tag.objects.create(name=name)
+
+
+TAG_COLOURS = ("blue", "azure", "indigo", "purple", "pink", "red", "orange", "yellow", "lime", "green", "teal", "cyan")
+
+
+def _clean_tag(tag: Tag, data: dict[str, Any]) -> None:
+    unknown = set(data) - {"name", "color"}
+    if unknown:
+        raise ValidationError({name: _("Unknown field.") for name in unknown})
+    if "name" in data:
+        tag.name = str(data["name"]).strip()
+    if "color" in data:
+        tag.color = str(data["color"])
+    if not tag.name:
+        raise ValidationError({"name": _("Give the tag a name.")})
+    if tag.color not in TAG_COLOURS:
+        raise ValidationError({"color": _("Choose one of: %(colours)s.") % {"colours": ", ".join(TAG_COLOURS)}})
+    clash = Tag.objects.filter(name__iexact=tag.name).exclude(pk=tag.pk).exists()
+    if clash:
+        raise ValidationError({"name": _("A tag with this name already exists.")})
+    tag.full_clean(validate_constraints=False)
+
+
+@transaction.atomic
+def tag_create(*, actor: Any, data: dict[str, Any]) -> Tag:
+    _require(actor, "create")
+    tag = Tag()
+    _clean_tag(tag, data)
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def tag_update(*, actor: Any, tag: Tag, data: dict[str, Any]) -> Tag:
+    """Renaming or recolouring a tag changes it on every record that carries it."""
+    _require(actor, "edit")
+    _clean_tag(tag, data)
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def tag_delete(*, actor: Any, tag: Tag) -> None:
+    """Removes the tag from every record (journaled per record through the m2m signals)."""
+    _require(actor, "delete")
+    tag.companies.clear()
+    tag.contacts.clear()
+    tag.delete()

@@ -11,7 +11,10 @@ from ..choices import CompanySize
 
 
 class Tag(TimeStampedModel):
-    """A label on companies and contacts."""
+    """A label on companies and contacts. Everyone who sees customers sees the tags."""
+
+    access_module = "customers"
+    access_data_scoped = False
 
     name = models.CharField(_("name"), max_length=50)
     color = models.CharField(_("colour"), max_length=16, default="blue")
