@@ -9,7 +9,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 from rest_framework import mixins, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import UnsupportedMediaType, ValidationError
+from rest_framework.request import is_form_media_type
 from rest_framework.views import APIView
 
 from .. import access, context
@@ -21,6 +22,15 @@ class CRMAPIMixin:
 
     def initial(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        # A form body the view takes no parser for would otherwise read as empty ("field required").
+        content_type = request.content_type or ""
+        has_body = int(request.META.get("CONTENT_LENGTH") or 0) > 0
+        if (
+            has_body
+            and is_form_media_type(content_type)
+            and not request.negotiator.select_parser(request, request.parsers)
+        ):
+            raise UnsupportedMediaType(content_type.split(";")[0])
         if request.user and request.user.is_authenticated:
             context.set_actor(request.user)
         context.set_source(ChangeSource.API)
