@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from .models import ApiToken, Role, Team, User
 
@@ -39,6 +39,43 @@ def token_list(*, user: Any) -> QuerySet[ApiToken]:
 def assignable_users(*, user: Any) -> QuerySet[User]:
     """Active users that may be chosen as an owner or a team member."""
     return User.objects.filter(is_active=True).order_by("first_name", "last_name", "username")
+
+
+AUTOCOMPLETE_LIMIT = 20
+_NAME_FIELDS = ("first_name", "last_name", "username", "email")
+
+
+def user_autocomplete(*, user: Any, query: str, limit: int = AUTOCOMPLETE_LIMIT) -> list[User]:
+    """Active colleagues for a people picker: every word typed is found in the first or last name,
+    the username or the email (any case). Exact username or email first, then people whose names
+    start with what was typed, then the rest, by name. Nothing typed: the person asking first.
+    """
+    terms = query.split()[:5]
+    users = User.objects.filter(is_active=True)
+    if terms:
+        for term in terms:
+            users = users.filter(_any_name(term, "icontains"))
+        starts = Q()
+        for term in terms:
+            starts &= _any_name(term, "istartswith")
+        rank = Case(
+            When(Q(username__iexact=query.strip()) | Q(email__iexact=query.strip()), then=Value(0)),
+            When(starts, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        )
+    else:
+        rank = Case(When(pk=getattr(user, "pk", None), then=Value(0)), default=Value(1), output_field=IntegerField())
+    ordered = users.annotate(rank=rank).order_by("rank", "first_name", "last_name", "username", "pk")
+    fields = ("id", *_NAME_FIELDS)
+    return list(ordered.only(*fields).prefetch_related("teams")[: max(0, min(limit, AUTOCOMPLETE_LIMIT))])
+
+
+def _any_name(term: str, lookup: str) -> Q:
+    condition = Q()
+    for name in _NAME_FIELDS:
+        condition |= Q(**{f"{name}__{lookup}": term})
+    return condition
 
 
 def user_search(*, user: Any, query: str, limit: int) -> list[Any]:

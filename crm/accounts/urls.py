@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import auth, management, profile
+from .views import auth, management, people, profile
 
 app_name = "accounts"
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/two-factor/disable/", profile.TwoFactorDisableView.as_view(), name="two_factor_disable"),
     path("accounts/tokens/", profile.TokenListView.as_view(), name="token_list"),
     path("accounts/tokens/<int:pk>/revoke/", profile.TokenRevokeView.as_view(), name="token_revoke"),
+    path("people/autocomplete/", people.UserAutocompleteView.as_view(), name="user_autocomplete"),
     path("settings/users/", management.UserListView.as_view(), name="user_list"),
     path("settings/users/invite/", management.UserInviteView.as_view(), name="user_invite"),
     path("settings/users/<int:pk>/", management.UserEditView.as_view(), name="user_edit"),

@@ -10,6 +10,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from crm.core import journal
         from crm.core.registry import DemoBuilder, Module, NavItem, SearchProvider, platform
+        from crm.core.saved_views.registry import register_list
 
         from . import demo, selectors
         from .models import Company, Contact, ContactEmail, ContactPhone, CustomField, PastCompany, Tag
@@ -55,3 +56,19 @@ class CustomersConfig(AppConfig):
         register_merging()
         register_custom_fields()
         register_attachments()
+        register_list(
+            "customers.contact",
+            url_name="customers:contact_list",
+            module="customers",
+            label=_("Contacts"),
+            view="crm.customers.views.contacts.ContactListView",
+            defaults={"sort": "name"},
+        )
+        register_list(
+            "customers.company",
+            url_name="customers:company_list",
+            module="customers",
+            label=_("Companies"),
+            view="crm.customers.views.companies.CompanyListView",
+            defaults={"sort": "name"},
+        )

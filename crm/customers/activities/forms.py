@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.selectors import assignable_users
-from crm.core.widgets import FastSelect, FastSelectMultiple
+from crm.core.widgets import UserSelect, UserSelectMultiple
 
 from .. import selectors as customer_selectors
 from ..choices import ActivityDirection, ActivityKind, CallOutcome, TaskPriority
@@ -75,7 +75,7 @@ class ActivityForm(RecordFieldsMixin):
     ends_at = forms.DateTimeField(label=_("Ends"), required=False, widget=DateTimeLocalInput)
     location = forms.CharField(label=_("Location"), max_length=200, required=False)
     attendees: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(
-        label=_("Colleagues attending"), queryset=None, required=False, widget=FastSelectMultiple(attrs={"size": 4})
+        label=_("Colleagues attending"), queryset=None, required=False, widget=UserSelectMultiple
     )
     body = forms.CharField(
         label=_("Note"),
@@ -141,7 +141,11 @@ class TaskForm(RecordFieldsMixin):
     due_at = forms.DateTimeField(label=_("Due"), required=False, widget=DateTimeLocalInput)
     priority = forms.ChoiceField(label=_("Priority"), choices=TaskPriority.choices, initial=TaskPriority.NORMAL)
     assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
-        label=_("Assigned to"), queryset=None, required=False, empty_label=_("Me"), widget=FastSelect
+        label=_("Assigned to"),
+        queryset=None,
+        required=False,
+        empty_label=_("Me"),
+        widget=UserSelect(placeholder=_("Me — type to pick someone else")),
     )
     reminder_at = forms.DateTimeField(
         label=_("Remind me"),

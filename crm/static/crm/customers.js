@@ -1,4 +1,5 @@
-/* Company and contact pages: bulk selection, filter bar, company picker, email and phone rows.
+/* Company and contact pages: bulk selection, filter bar, email and phone rows (the company and
+   people pickers are in app.js).
    Kept out of templates so a strict Content-Security-Policy holds. Everything works without it,
    only less comfortably. */
 (function () {
@@ -32,10 +33,12 @@
   function showBulkValue(form) {
     var action = form.querySelector("[data-bulk-action]");
     var chosen = action ? action.value : "";
-    form.querySelectorAll("[data-bulk-for]").forEach(function (select) {
-      var wanted = select.getAttribute("data-bulk-for").split(" ").indexOf(chosen) >= 0;
-      select.hidden = !wanted;
-      select.disabled = !wanted;
+    form.querySelectorAll("[data-bulk-for]").forEach(function (element) {
+      var wanted = element.getAttribute("data-bulk-for").split(" ").indexOf(chosen) >= 0;
+      element.hidden = !wanted;
+      // A select, or a picker whose inputs are inside: what is hidden is not sent.
+      var controls = element.matches("select, input") ? [element] : element.querySelectorAll("input, select, button");
+      Array.prototype.forEach.call(controls, function (control) { control.disabled = !wanted; });
     });
   }
 
@@ -77,76 +80,9 @@
     var results = event.detail.target;
     if (results && results.id === "list-results") {
       refreshBulk(bulkForm(results));
-      var next = document.querySelector("[data-current-url]");
-      if (next) next.value = window.location.pathname + window.location.search;
-    }
-  });
-
-  // --- the company picker ---------------------------------------------------------------------
-
-  function picker(element) {
-    return element.closest("[data-autocomplete]");
-  }
-
-  function closePicker(box) {
-    var results = box.querySelector("[data-autocomplete-results]");
-    if (results) results.innerHTML = "";
-    var input = box.querySelector("[data-autocomplete-input]");
-    if (input) input.setAttribute("aria-expanded", "false");
-  }
-
-  function pick(option) {
-    var box = picker(option);
-    box.querySelector("[data-autocomplete-value]").value = option.getAttribute("data-id");
-    var input = box.querySelector("[data-autocomplete-input]");
-    input.value = option.getAttribute("data-name");
-    closePicker(box);
-    input.focus();
-  }
-
-  document.addEventListener("click", function (event) {
-    var option = event.target.closest("[data-autocomplete-pick]");
-    if (option) {
-      event.preventDefault();
-      pick(option);
-      return;
-    }
-    document.querySelectorAll("[data-autocomplete]").forEach(function (box) {
-      if (!box.contains(event.target)) closePicker(box);
-    });
-  });
-
-  document.addEventListener("input", function (event) {
-    if (event.target.matches("[data-autocomplete-input]")) {
-      // Typing means the previous choice no longer holds until a suggestion is picked.
-      picker(event.target).querySelector("[data-autocomplete-value]").value = "";
-    }
-  });
-
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var results = event.detail.target;
-    if (results && results.matches && results.matches("[data-autocomplete-results]")) {
-      var input = picker(results).querySelector("[data-autocomplete-input]");
-      input.setAttribute("aria-expanded", results.children.length ? "true" : "false");
-    }
-  });
-
-  document.addEventListener("keydown", function (event) {
-    if (!event.target.matches("[data-autocomplete-input]")) return;
-    var box = picker(event.target);
-    var options = Array.prototype.slice.call(box.querySelectorAll("[data-autocomplete-pick]"));
-    if (event.key === "Escape") { closePicker(box); return; }
-    if (!options.length) return;
-    var index = options.findIndex(function (item) { return item.classList.contains("is-selected"); });
-    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      event.preventDefault();
-      if (index >= 0) options[index].classList.remove("is-selected");
-      index = event.key === "ArrowDown" ? Math.min(options.length - 1, index + 1) : Math.max(0, index - 1);
-      options[index].classList.add("is-selected");
-      options[index].scrollIntoView({ block: "nearest" });
-    } else if (event.key === "Enter") {
-      event.preventDefault();  // never send the form half-filled
-      pick(options[index >= 0 ? index : 0]);
+      document.querySelectorAll("[data-current-url]").forEach(function (next) {
+        next.value = window.location.pathname + window.location.search;
+      });
     }
   });
 
