@@ -287,6 +287,21 @@ WHITENOISE_MANIFEST_STRICT = False
 # Outside production the files are served straight from their sources (no collectstatic needed).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
+if os.environ.get("S3_BUCKET"):  # uploaded files on S3-compatible storage: pip install -r requirements/s3.lock
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["S3_BUCKET"],
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("S3_PREFIX", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", LOCAL_DIR / "media"))
 MEDIA_URL = "/media/"
 
@@ -296,6 +311,12 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # Attachments on records: the largest file accepted (bytes).
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024))
+# The attachment size limit is enforced while an upload arrives (crm/core/attachments/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "crm.core.attachments.uploads.AttachmentUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 CRM_JSON_MAX_DEPTH = 32
 
 # --- Email ------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ Each app fills them in its ``AppConfig.ready()``:
 - ``demo``: a builder of demo data, run in order by ``manage.py demo_data``;
 - ``dashboard``: a widget on the home page;
 - ``jobs``: the task that runs each kind of background job;
-- ``panels``: boxes on a customer's 360 page (deals, tickets, timeline, ...).
+- ``panels``: boxes on a customer's 360 page (deals, tickets, timeline, ...);
+- ``attachments``: the kinds of record that take attached files (``register_attachments``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .choices import Action
 
@@ -93,6 +96,32 @@ class DashboardWidget:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class AttachmentTarget:
+    """A kind of record that takes attached files. Who may see, add or remove its files is decided by
+    the record: viewing needs the record in ``model.objects.visible_to(user)`` and ``view`` on
+    ``module``; adding and removing need ``edit`` on ``module`` (and the record in the edit scope)."""
+
+    model: Any
+    module: str
+
+    @property
+    def label(self) -> str:
+        return str(self.model._meta.label_lower)
+
+
+# Attachments name their record by an integer id (``Attachment.object_id``).
+_INTEGER_KEYS = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+}
+
+
 class Registry:
     def __init__(self) -> None:
         self.modules: dict[str, Module] = {}
@@ -102,6 +131,7 @@ class Registry:
         self.dashboard: dict[str, DashboardWidget] = {}
         self.jobs: dict[str, Any] = {}  # job kind -> Celery task taking the job id
         self.panels: dict[str, RecordPanel] = {}
+        self.attachments: dict[str, AttachmentTarget] = {}
 
     def register_module(self, module: Module, nav: Iterable[NavItem] = ()) -> None:
         self.modules[module.key] = module
@@ -123,6 +153,38 @@ class Registry:
     def panels_for(self, model_label: str, *, column: str | None = None) -> list[RecordPanel]:
         found = [p for p in self.panels.values() if model_label in p.models and (column is None or p.column == column)]
         return sorted(found, key=lambda p: p.order)
+
+    def register_attachments(self, model: Any, *, module: str | None = None) -> AttachmentTarget:
+        """Let records of ``model`` take attached files (pages, API, and the 360 page's panel once a
+        ``RecordPanel`` from ``crm.core.attachments.panels.attachments_panel`` is registered too).
+
+        ``module`` is the permission module of the records (the model's ``access_module`` when left
+        out). Deleting a record deletes its attachments, rows and files, whatever path deletes it.
+        """
+        module = module or getattr(model, "access_module", "")
+        if not module:
+            raise ImproperlyConfigured(f"{model.__name__}: name the permission module its attachments follow.")
+        if not callable(getattr(model._default_manager, "visible_to", None)):
+            raise ImproperlyConfigured(f"{model.__name__} has no visible_to() queryset; it cannot take attachments.")
+        concrete = model._meta.concrete_model or model
+        if concrete._meta.pk.get_internal_type() not in _INTEGER_KEYS:
+            raise ImproperlyConfigured(f"{model.__name__} needs an integer primary key to take attachments.")
+        target = AttachmentTarget(model=concrete, module=module)
+        self.attachments[target.label] = target
+        from .attachments.signals import connect  # models are ready when apps register
+
+        connect(concrete)
+        return target
+
+    def attachment_target(self, model_or_label: Any) -> AttachmentTarget | None:
+        """The registration of a model (class, instance or ``"app.model"`` label), or ``None``."""
+        if isinstance(model_or_label, str):
+            return self.attachments.get(model_or_label.lower())
+        meta = getattr(model_or_label, "_meta", None)
+        if meta is None:
+            return None
+        concrete = meta.concrete_model or type(model_or_label)
+        return self.attachments.get(concrete._meta.label_lower)
 
     def register_job(self, kind: str, task: Any) -> None:
         self.jobs[kind] = task
