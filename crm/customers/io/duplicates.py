@@ -163,3 +163,169 @@ def find_companies(*, user: Any, names: Iterable[str]) -> dict[str, int]:
             if key in wanted:
                 _lowest(found, key, pk)
     return found
+
+
+# --- one record at a time, every match with its reasons (the warning on the create and edit forms) -------
+
+REASON_EMAIL = "email"
+REASON_PHONE = "phone"
+REASON_NAME = "name"
+REASON_DOMAIN = "domain"
+
+# Names count as similar from these scores on: pg_trgm's similarity() of the upper-cased names on
+# PostgreSQL (as the search ranks misspelled names), difflib's ratio elsewhere. "Jon Smith" and
+# "John Smith" pass both; "Tom Baker" and "Tim Baker" pass neither.
+TRIGRAM_THRESHOLD = 0.6
+DIFFLIB_THRESHOLD = 0.9
+# A company with more contacts than this is compared by exact name only (no pairwise similarity).
+SIMILAR_NAMES_LIMIT = 500
+
+
+@dataclass
+class Hit:
+    """An existing record that looks like the one being entered, and why."""
+
+    pk: int
+    reasons: list[str]
+    similarity: float = 0.0  # of the names, when "name" is a reason (1.0: the same name)
+
+
+def name_similarity(first: str, second: str) -> float:
+    """How alike two names are, 0 to 1, without the database: 1.0 for the same name (case, spacing,
+    word order and the space in Chinese names ignored), else difflib's ratio as written or with the
+    words sorted, whichever is higher."""
+    from difflib import SequenceMatcher
+
+    keys_a, keys_b = name_keys(first), name_keys(second)
+    if not keys_a or not keys_b:
+        return 0.0
+    if keys_a & keys_b:
+        return 1.0
+    forms_a = {*keys_a, " ".join(unicodedata.normalize("NFKC", first).casefold().split())}
+    forms_b = {*keys_b, " ".join(unicodedata.normalize("NFKC", second).casefold().split())}
+    return max(SequenceMatcher(None, a, b).ratio() for a in forms_a for b in forms_b)
+
+
+def _add(hits: dict[int, Hit], pk: int, reason: str, similarity: float = 0.0) -> None:
+    hit = hits.setdefault(pk, Hit(pk=pk, reasons=[]))
+    if reason not in hit.reasons:
+        hit.reasons.append(reason)
+    hit.similarity = max(hit.similarity, similarity)
+
+
+def similar_names(queryset: Any, name: str, *, limit: int = SIMILAR_NAMES_LIMIT) -> list[tuple[int, float]]:
+    """Rows of ``queryset`` (already narrowed, e.g. to one company) whose name is like ``name``:
+    (id, similarity), best first. pg_trgm on PostgreSQL, difflib on at most ``limit`` rows elsewhere;
+    the same name written differently ("王 芳", "LOVELACE Ada") is found on both."""
+    from django.db import connection, transaction
+
+    from crm.core.postgres import similarity_supported
+
+    text = " ".join(name.split())
+    if not text:
+        return []
+    found: dict[int, float] = {}
+    for pk in (
+        queryset.annotate(upper_name=Upper("name"))
+        .filter(upper_name__in=_name_variants(text))
+        .values_list("pk", flat=True)[:limit]
+    ):
+        found[pk] = 1.0
+    if similarity_supported(connection):
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL pg_trgm.similarity_threshold = %s", [TRIGRAM_THRESHOLD])
+            rows = (
+                queryset.annotate(upper_name=Upper("name"))
+                .filter(upper_name__trigram_similar=text.upper())
+                .annotate(similarity=TrigramSimilarity(Upper("name"), text.upper()))
+                .order_by("-similarity", "pk")
+                .values_list("pk", "similarity")[:limit]
+            )
+            for pk, similarity in rows:
+                found[pk] = max(found.get(pk, 0.0), min(1.0, float(similarity)))
+    else:
+        for pk, other in queryset.order_by("pk").values_list("pk", "name")[:limit]:
+            similarity = name_similarity(text, other)
+            if similarity >= DIFFLIB_THRESHOLD:
+                found[pk] = max(found.get(pk, 0.0), similarity)
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))
+
+
+def find_contact_matches(*, user: Any, candidate: Candidate, exclude: int | None = None, limit: int = 10) -> list[Hit]:
+    """Every visible contact ``candidate`` may duplicate (not ``exclude``, the contact being edited),
+    strongest first: the same email address, the same phone number, a similar name at the same company."""
+    contacts = Contact.objects.visible_to(user)
+    if exclude is not None:
+        contacts = contacts.exclude(pk=exclude)
+    hits: dict[int, Hit] = {}
+    emails = sorted({email.strip().lower() for email in candidate.emails if email.strip()})[:20]
+    if emails:
+        for pk in (
+            contacts.filter(emails__email__in=emails).order_by("pk").values_list("pk", flat=True).distinct()[:limit]
+        ):
+            _add(hits, pk, REASON_EMAIL)
+    phones = sorted(set(candidate.phones))[:20]
+    if phones:
+        for pk in (
+            contacts.filter(phones__number__in=phones).order_by("pk").values_list("pk", flat=True).distinct()[:limit]
+        ):
+            _add(hits, pk, REASON_PHONE)
+    if candidate.name.strip() and candidate.company_id:
+        for pk, similarity in similar_names(contacts.filter(company_id=candidate.company_id), candidate.name)[:limit]:
+            _add(hits, pk, REASON_NAME, similarity)
+    return _ranked(hits, limit)
+
+
+def find_company_matches(
+    *, user: Any, name: str = "", domain: str = "", phone: str = "", exclude: int | None = None, limit: int = 10
+) -> list[Hit]:
+    """Every visible company that may be the one being entered: the same domain, the same phone
+    number (E.164), a similar name."""
+    companies = Company.objects.visible_to(user)
+    if exclude is not None:
+        companies = companies.exclude(pk=exclude)
+    hits: dict[int, Hit] = {}
+    if domain:
+        for pk in companies.filter(domain=domain.lower()).order_by("pk").values_list("pk", flat=True)[:limit]:
+            _add(hits, pk, REASON_DOMAIN)
+    if phone:
+        for pk in companies.filter(phone=phone).order_by("pk").values_list("pk", flat=True)[:limit]:
+            _add(hits, pk, REASON_PHONE)
+    if name.strip():
+        narrowed = companies
+        from django.db import connection
+
+        from crm.core.postgres import similarity_supported
+
+        if not similarity_supported(connection):
+            # difflib cannot ask an index: rank the companies sharing the name's first letters.
+            first = company_key(name)[:3]
+            narrowed = companies.filter(name__istartswith=first) if first else companies.none()
+        for pk, similarity in similar_names(narrowed, name, limit=200)[:limit]:
+            _add(hits, pk, REASON_NAME, similarity)
+    return _ranked(hits, limit)
+
+
+REASON_WEIGHTS = {REASON_EMAIL: 95, REASON_DOMAIN: 90, REASON_PHONE: 85, REASON_NAME: 70}
+
+
+def score(reasons: Iterable[str], similarity: float = 1.0) -> int:
+    """0-100: the strongest reason (a similar name by how similar), five more for each other reason."""
+    weights = []
+    for reason in set(reasons):
+        weight = REASON_WEIGHTS.get(reason, 50)
+        if reason == REASON_NAME:
+            weight = round(40 + 30 * max(0.0, min(1.0, similarity)))
+        weights.append(weight)
+    if not weights:
+        return 0
+    return min(100, max(weights) + 5 * (len(weights) - 1))
+
+
+def _ranked(hits: dict[int, Hit], limit: int) -> list[Hit]:
+    order = {REASON_EMAIL: 0, REASON_DOMAIN: 1, REASON_PHONE: 2, REASON_NAME: 3}
+    for hit in hits.values():
+        hit.reasons.sort(key=lambda reason: order.get(reason, 9))
+    return sorted(hits.values(), key=lambda hit: (-score(hit.reasons, hit.similarity), hit.pk))[:limit]

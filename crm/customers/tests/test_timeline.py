@@ -328,7 +328,7 @@ def test_a_panel_post_for_a_hidden_record_is_refused(client, roles):
 
 # --- query counts --------------------------------------------------------------------------------------
 
-TIMELINE_FRAGMENT_QUERIES = 9
+TIMELINE_FRAGMENT_QUERIES = 10
 TIMELINE_PANEL_QUERIES = 9
 
 

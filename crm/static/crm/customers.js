@@ -27,6 +27,8 @@
     var action = form.querySelector("[data-bulk-action]");
     var apply = form.querySelector("[data-bulk-apply]");
     if (apply) apply.disabled = picked === 0 || !action || !action.value;
+    var merge = form.querySelector("[data-bulk-merge]");
+    if (merge) merge.disabled = picked < 2;
     showBulkValue(form);
   }
 
