@@ -30,7 +30,7 @@ def test_ruff_lint_and_format():
 
 def test_mypy_on_core_services_and_selectors():
     layers = sorted(
-        {str(p.relative_to(ROOT)) for name in ("services.py", "selectors.py") for p in ROOT.glob(f"crm/*/{name}")}
+        {str(p.relative_to(ROOT)) for name in ("services.py", "selectors.py") for p in ROOT.glob(f"crm/**/{name}")}
     )
     targets = ["crm/core", *(t for t in layers if not t.startswith("crm/core/"))]
     result = run(str(BIN / "mypy"), *targets)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
 from crm.accounts.models import User
 
-from .choices import CompanySize, ContactSource, LifecycleStage
-from .models import Company, Contact, ContactEmail, ContactPhone, Tag
+from .choices import CompanySize, ContactSource, CustomFieldKind, LifecycleStage
+from .models import Company, Contact, ContactEmail, ContactPhone, CustomField, Tag
 
 COMPANIES = 300
 CONTACTS_PER_COMPANY = (3, 11)
@@ -54,6 +55,28 @@ CITIES = [
     ("Austin", "US"),
 ]
 TAGS = ["VIP", "Partner", "Newsletter", "Trade fair 2026", "At risk"]
+LANGUAGES = ["English", "中文", "Deutsch"]
+
+
+def _custom_fields() -> None:
+    """Two custom fields, as an administrator would add them: when a company became a customer, and
+    the language a contact prefers."""
+    CustomField.objects.get_or_create(
+        entity="company",
+        key="customer_since",
+        defaults={"label": "Customer since", "kind": CustomFieldKind.DATE, "position": 0},
+    )
+    CustomField.objects.get_or_create(
+        entity="contact",
+        key="preferred_language",
+        defaults={
+            "label": "Preferred language",
+            "kind": CustomFieldKind.CHOICE,
+            "choices": LANGUAGES,
+            "help_text": "The language to write to this person in.",
+            "position": 0,
+        },
+    )
 
 
 def build(*, stdout: Any = None) -> None:
@@ -64,6 +87,7 @@ def build(*, stdout: Any = None) -> None:
     if not owners:
         return
     tags = [Tag.objects.get_or_create(name=name)[0] for name in TAGS]
+    _custom_fields()
     companies = []
     for index in range(COMPANIES):
         stem, suffix = rng.choice(STEMS), rng.choice(SUFFIXES)
@@ -71,6 +95,7 @@ def build(*, stdout: Any = None) -> None:
         slug = "".join(ch for ch in stem.lower() if ch.isascii() and ch.isalnum()) or "cn"
         owner = rng.choice(owners)
         city, country = rng.choice(CITIES)
+        since = dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(4000))
         companies.append(
             Company(
                 name=name,
@@ -82,6 +107,7 @@ def build(*, stdout: Any = None) -> None:
                 country=country,
                 owner=owner,
                 team=owner.teams.first(),
+                custom={"customer_since": since.isoformat()} if rng.random() < 0.6 else {},
             )
         )
     companies = Company.objects.bulk_create(companies)
@@ -104,6 +130,9 @@ def build(*, stdout: Any = None) -> None:
                 city=company.city,
                 country=company.country,
             )
+            if rng.random() < 0.5:
+                language = "中文" if chinese else rng.choice(LANGUAGES[::2])
+                contact.custom = {"preferred_language": language}
             contact.name = contact.compose_name()
             local = f"{(first if not chinese else 'contact').lower()}.{number}"
             contact.email = f"{local}@{company.domain}"

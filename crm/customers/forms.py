@@ -19,10 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.forms import VersionedModelForm
 from crm.accounts.models import Team
-from crm.core.widgets import FastSelect
+from crm.core.widgets import UserSelect
 
 from . import selectors
 from .choices import ChannelKind, CompanySize, ContactSource, LifecycleStage
+from .custom_fields.forms import CustomFieldsFormMixin
 from .models import Company, Contact, Tag
 from .phones import display_phone, normalize_phone
 from .services import COMPANY_FIELDS, CONTACT_FIELDS, form_fields
@@ -128,7 +129,8 @@ class CompanyChoiceField(forms.ModelChoiceField):
 # --- company ---------------------------------------------------------------------------------------
 
 
-class CompanyForm(VersionedModelForm):
+class CompanyForm(CustomFieldsFormMixin, VersionedModelForm):
+    custom_entity = "company"
     parent = CompanyChoiceField(label=_("Parent company"), queryset=Company.objects.none(), required=False)
     website = forms.URLField(label=_("Website"), max_length=300, required=False, assume_scheme="https")
     country = forms.ChoiceField(label=_("Country"), required=False)
@@ -156,6 +158,7 @@ class CompanyForm(VersionedModelForm):
         self.fields["size"].choices = [("", "—"), *CompanySize.choices]
         if self.instance.pk and self.instance.phone:
             self.initial["phone"] = display_phone(self.instance.phone)
+        self.add_custom_fields()
 
     def service_data(self) -> dict[str, Any]:
         return _sent_data(self)
@@ -197,13 +200,15 @@ EmailFormSet = forms.formset_factory(EmailRowForm, extra=1, max_num=20, validate
 PhoneFormSet = forms.formset_factory(PhoneRowForm, extra=1, max_num=20, validate_max=True)
 
 
-class ContactForm(VersionedModelForm):
-    """A contact with its email addresses and phone numbers (one row each, kind and primary flag).
+class ContactForm(CustomFieldsFormMixin, VersionedModelForm):
+    """A contact with its email addresses and phone numbers (one row each, kind and primary flag), and
+    its custom fields (``cf_<key>``).
 
     ``emails`` and ``phones`` are placeholders whose values come from the two row sets: they exist
     so a service's error about them lands next to the rows, like any field's error.
     """
 
+    custom_entity = "contact"
     company = CompanyChoiceField(label=_("Company"), queryset=Company.objects.none(), required=False)
     country = forms.ChoiceField(label=_("Country"), required=False)
     emails = forms.Field(required=False, widget=forms.HiddenInput)
@@ -243,6 +248,7 @@ class ContactForm(VersionedModelForm):
             [(e["email"], e["kind"], e["is_primary"]) for e in emails],
             [(p.number, p.kind, p.is_primary) for p in self.instance.phones.all()] if self.instance.pk else [],
         )
+        self.add_custom_fields()
 
     def _rows_sent(self, rows: Any) -> bool:
         """A form sent without a row set (a script posting only some fields) leaves that list alone."""
@@ -302,20 +308,23 @@ def _sent_data(form: VersionedModelForm) -> dict[str, Any]:
     if form.instance._state.adding:
         if data.get("owner") is None:
             data.pop("owner", None)  # a new record without a chosen owner belongs to its creator
-        return data
-    for name in list(data):
-        field = form.fields[name]
-        if not isinstance(field.widget, forms.CheckboxSelectMultiple) and field.widget.value_omitted_from_data(
-            form.data, form.files, form.add_prefix(name)
-        ):
-            del data[name]
+    else:
+        for name in list(data):
+            field = form.fields[name]
+            if not isinstance(field.widget, forms.CheckboxSelectMultiple) and field.widget.value_omitted_from_data(
+                form.data, form.files, form.add_prefix(name)
+            ):
+                del data[name]
+    custom = form.custom_changes() if isinstance(form, CustomFieldsFormMixin) else None
+    if custom is not None:
+        data["custom"] = custom
     return data
 
 
 def _ownership_fields(form: forms.ModelForm, user: Any) -> None:
     owner = form.fields["owner"]
     owner.queryset = _active_users()
-    owner.widget = FastSelect(choices=owner.widget.choices)
+    owner.widget = UserSelect(choices=owner.widget.choices)
     owner.empty_label = _("Nobody")
     team = form.fields["team"]
     team.queryset = Team.objects.order_by("name")
@@ -351,7 +360,9 @@ class BulkActionForm(forms.Form):
     NEEDS = {"assign_owner": "owner", "add_tag": "tag", "remove_tag": "tag", "set_stage": "lifecycle_stage"}
 
     action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none(), required=False)
+    owner = forms.ModelChoiceField(
+        label=_("Owner"), queryset=get_user_model().objects.none(), required=False, widget=UserSelect
+    )
     tag = forms.ModelChoiceField(label=_("Tag"), queryset=Tag.objects.none(), required=False)
     lifecycle_stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=LifecycleStage.choices, required=False)
 

@@ -79,6 +79,31 @@ def domain_from_website(website: str) -> str:
     return host.lower().removeprefix("www.")
 
 
+def _apply_custom(record: Company | Contact, data: dict[str, Any]) -> bool:
+    """Check the custom field values in ``data["custom"]`` by type and merge them into the record's
+    (a new record gets the defaults, and must have its required fields); whether they changed.
+
+    Errors are keyed ``custom.<key>`` (``custom`` when the value is not an object at all).
+    """
+    from .custom_fields import selectors as custom_field_selectors
+    from .custom_fields.values import clean_values
+
+    creating = record._state.adding
+    if "custom" not in data and not creating:
+        return False
+    definitions = custom_field_selectors.active_definitions(custom_field_selectors.entity_of(record))
+    current = record.custom if isinstance(record.custom, dict) else {}
+    try:
+        cleaned = clean_values(definitions, data.get("custom"), current=current, creating=creating)
+    except ValidationError as exc:
+        if hasattr(exc, "error_dict"):
+            raise ValidationError({f"custom.{key}": errors for key, errors in exc.error_dict.items()}) from None
+        raise ValidationError({"custom": exc.messages}) from None
+    changed = cleaned != current
+    record.custom = cleaned
+    return changed
+
+
 # --- companies -------------------------------------------------------------------------------------
 
 
@@ -88,9 +113,11 @@ def _apply_company(company: Company, data: dict[str, Any]) -> list[str]:
         raise ValidationError({name: _("Unknown field.") for name in unknown})
     changed = []
     for field in COMPANY_FIELDS:
-        if field in data:
+        if field in data and field != "custom":
             setattr(company, field, data[field])
             changed.append(field)
+    if _apply_custom(company, data):
+        changed.append("custom")
     if "phone" in data:
         raw = (company.phone or "").strip()
         try:
@@ -161,9 +188,11 @@ def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
         raise ValidationError({name: _("Unknown field.") for name in unknown})
     changed = []
     for field in CONTACT_FIELDS:
-        if field in data:
+        if field in data and field != "custom":
             setattr(contact, field, data[field])
             changed.append(field)
+    if _apply_custom(contact, data):
+        changed.append("custom")
     contact.country = (contact.country or "").upper()
     if not contact.compose_name():
         raise ValidationError({"first_name": _("Give the contact a name (first and last name, or the full name).")})

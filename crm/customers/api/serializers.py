@@ -2,12 +2,48 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.core.api.serializers import StrictFieldsMixin
 
+from ..custom_fields import selectors as custom_field_selectors
 from ..models import Company, Contact, ContactEmail, ContactPhone, Tag
 from ..services import COMPANY_FIELDS
+
+CUSTOM_HELP = (
+    "Values of the record type's custom fields, by key (see /api/v1/custom-fields/). Types: text, long "
+    "text, URL, email and phone as strings (phones come back in E.164); number and money as JSON numbers; "
+    "date as YYYY-MM-DD; yes/no as true/false; one choice as one of the field's choices; several choices as "
+    "a list of them. On an update only the keys sent change (null clears one); on create, fields not sent "
+    "get their default. Errors are reported per field as `custom.<key>`."
+)
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class CustomValuesField(serializers.JSONField):
+    """A record's ``custom`` object: only the active fields are shown; the service checks each value."""
+
+    def __init__(self, *, entity: str, **kwargs: Any) -> None:
+        self.entity = entity
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", CUSTOM_HELP)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_("Send the custom fields as an object of key and value pairs."))
+        return value
+
+    def to_representation(self, value: Any) -> Any:
+        stored = value if isinstance(value, dict) else {}
+        keys = getattr(self, "_active_keys", None)
+        if keys is None:  # once per serializer (a list's rows share it)
+            keys = self._active_keys = list(custom_field_selectors.active_by_key(self.entity))
+        return {key: stored[key] for key in keys if key in stored}
 
 
 class TagSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -23,6 +59,7 @@ class CompanySerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A company. Owner defaults to the caller; the domain is derived from the website when empty."""
 
     tags = serializers.PrimaryKeyRelatedField(many=True, queryset=Tag.objects.all(), required=False)
+    custom = CustomValuesField(entity="company")
 
     class Meta:
         model = Company
@@ -50,6 +87,7 @@ class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     emails = ContactEmailSerializer(many=True, required=False)
     phones = ContactPhoneSerializer(many=True, required=False)
     tags = serializers.PrimaryKeyRelatedField(many=True, queryset=Tag.objects.all(), required=False)
+    custom = CustomValuesField(entity="contact")
 
     class Meta:
         model = Contact

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema, extend_schema_view
+
 from crm.core.api.viewsets import ScopedModelViewSet
 
 from .. import services
@@ -9,7 +11,14 @@ from ..filtersets import CompanyFilterSet, ContactFilterSet
 from ..models import Company, Contact
 from .serializers import CompanySerializer, ContactSerializer
 
+CUSTOM_FILTERS_HELP = (
+    "Besides the filters listed, each active custom field of the record type filters the list: "
+    "`cf_<key>` (text, long text, URL, email, phone: contains; yes/no: `true` or `false`; one choice: is; "
+    "several choices: includes) and `cf_<key>__min` / `cf_<key>__max` (number, money, date: at least / at most)."
+)
 
+
+@extend_schema_view(list=extend_schema(description=f"The companies the caller may see. {CUSTOM_FILTERS_HELP}"))
 class CompanyViewSet(ScopedModelViewSet):
     module = "customers"
     queryset = Company.objects.select_related("owner", "team").prefetch_related("tags")
@@ -28,6 +37,7 @@ class CompanyViewSet(ScopedModelViewSet):
         services.company_delete(actor=actor, company=instance)
 
 
+@extend_schema_view(list=extend_schema(description=f"The contacts the caller may see. {CUSTOM_FILTERS_HELP}"))
 class ContactViewSet(ScopedModelViewSet):
     module = "customers"
     queryset = Contact.objects.select_related("owner", "team", "company").prefetch_related("emails", "phones", "tags")

@@ -25,7 +25,7 @@ from crm.core.models import Job
 from . import services
 from .exporting import FORMATS, MODELS
 from .importing import DUPLICATE_POLICIES, store_upload
-from .mapping import TARGETS_BY_KEY, guess_mapping
+from .mapping import TARGETS_BY_KEY, contact_targets, guess_mapping
 from .reading import ImportFileError, inspect_file, max_bytes, preview
 from .tasks import EXPORT_KINDS, IMPORT_KINDS
 
@@ -54,7 +54,9 @@ class ImportRequestSerializer(StrictFieldsMixin, serializers.Serializer):
     mapping = serializers.CharField(
         required=False,
         help_text='JSON object {"column name": "field"}; columns not named are not imported. '
-        "Guessed from the column names when left out. Fields: " + ", ".join(TARGETS_BY_KEY) + ".",
+        "Guessed from the column names when left out. Fields: "
+        + ", ".join(TARGETS_BY_KEY)
+        + " and cf_<key> for each active custom field of contacts.",
     )
 
     def validate_file(self, value: Any) -> Any:
@@ -69,7 +71,8 @@ class ImportRequestSerializer(StrictFieldsMixin, serializers.Serializer):
             raise serializers.ValidationError(_("Send a JSON object.")) from None
         if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
             raise serializers.ValidationError(_("Send a JSON object of column names and field names."))
-        unknown = sorted(v for v in mapping.values() if v and v not in TARGETS_BY_KEY)
+        known = {target.key for target in contact_targets()}
+        unknown = sorted(v for v in mapping.values() if v and v not in known)
         if unknown:
             raise serializers.ValidationError(_("Unknown fields: %(names)s.") % {"names": ", ".join(unknown)[:200]})
         return {str(k): v for k, v in mapping.items()}

@@ -1,7 +1,9 @@
 """One imported row, checked and cleaned: each problem is a sentence for the rejected-rows file.
 
 The checks are the model's own rules (lengths, choices, a name, valid addresses and numbers), done
-here in bulk-friendly form instead of ``full_clean()`` on every row.
+here in bulk-friendly form instead of ``full_clean()`` on every row. Custom field cells (targets
+``cf_<key>``) are checked by the same typed cleaner as the forms and the API; the field definitions
+are read once per import.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from django.utils.translation import gettext as _
 from crm.core.exports import FORMULA_PREFIXES
 from crm.core.middleware import has_bad_text
 
-from ..choices import ChannelKind, ContactSource, LifecycleStage
+from ..choices import ChannelKind, ContactSource, CustomFieldKind, LifecycleStage
+from ..custom_fields import selectors as custom_field_selectors
+from ..custom_fields.values import clean_value
 from ..models import Company, Contact
 from ..phones import normalize_phone
-from .mapping import NAME_TARGETS, TARGETS_BY_KEY
+from .mapping import CUSTOM_PREFIX, NAME_TARGETS, TARGETS_BY_KEY
 
 # The fields set on the contact itself, straight from a cell.
 SCALAR_FIELDS = (
@@ -54,6 +58,7 @@ class CleanRow:
     """A row ready to become (or update) a contact."""
 
     values: dict[str, Any]  # model field -> value, only for cells that were filled
+    custom: dict[str, Any] = field(default_factory=dict)  # custom field key -> canonical value, filled cells only
     company: str = ""
     emails: list[tuple[str, str]] = field(default_factory=list)  # (address, kind)
     phones: list[tuple[str, str]] = field(default_factory=list)  # (E.164 number, kind)
@@ -116,6 +121,10 @@ class RowCleaner:
         self.email_length = _max_length(Contact, "email")
         self.stages = _choice_lookup("lifecycle_stage")
         self.sources = _choice_lookup("source")
+        self.custom = {
+            f"{CUSTOM_PREFIX}{definition.key}": definition
+            for definition in custom_field_selectors.active_definitions("contact")
+        }
 
     def clean(self, values: dict[str, str]) -> tuple[CleanRow | None, list[str]]:
         """``values`` maps targets to raw cell text. Returns the clean row, or ``None`` and the problems."""
@@ -146,6 +155,8 @@ class RowCleaner:
                 self._date(value, row, problems)
             elif key == "country":
                 self._country(value, row, problems)
+            elif key.startswith(CUSTOM_PREFIX):
+                self._custom(key, value, row, problems)
             elif key in self.lengths:
                 if key not in MULTILINE_FIELDS:
                     self._single_line(key, value, problems)
@@ -208,6 +219,20 @@ class RowCleaner:
             return
         problems.append(_("“%(value)s” is not a date; write dates as YYYY-MM-DD.") % {"value": text[:40]})
 
+    def _custom(self, key: str, value: str, row: CleanRow, problems: list[str]) -> None:
+        definition = self.custom.get(key)
+        if definition is None:
+            problems.append(_("“%(value)s” is not a field that can be imported.") % {"value": key[:60]})
+            return
+        if definition.kind == CustomFieldKind.DATE:
+            value = _iso_date(value)
+        try:
+            row.custom[definition.key] = clean_value(definition, value)
+        except ValidationError as exc:
+            problems.append(
+                _("%(field)s: %(problem)s") % {"field": definition.label, "problem": " ".join(exc.messages)}
+            )
+
     def _country(self, value: str, row: CleanRow, problems: list[str]) -> None:
         text = unicodedata.normalize("NFKC", value).strip()
         if len(text) == 2 and text.isascii() and text.isalpha():
@@ -223,6 +248,18 @@ class RowCleaner:
     def _single_line(key: str, value: str, problems: list[str]) -> None:
         if "\n" in value or "\r" in value:
             problems.append(_("%(field)s holds a line break (is a closing quote missing?).") % {"field": _label(key)})
+
+
+def _iso_date(text: str) -> str:
+    """A date written in one of the usual ways (``2026/3/31``, ``31.03.2026``, ``2026年3月31日``) as
+    ``YYYY-MM-DD``; the text itself when it is none of them."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return text
 
 
 def _label(key: str) -> str:

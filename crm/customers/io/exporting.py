@@ -4,7 +4,9 @@ vCard, written row by row to a temporary file and attached to the job.
 Both spreadsheet formats are formula-safe: in CSV a text that a spreadsheet program would run as a
 formula (``=``, ``+``, ``-``, ``@``) gets a leading apostrophe (``crm.core.exports.safe_cell``); in
 XLSX such a cell is stored as text and marked so ("quote prefix"), so the program shows it as typed.
-The column headers are the import's field names, so an exported file imports back as it is.
+The column headers are the import's field names, so an exported file imports back as it is. The
+active custom fields follow the standard columns, headed by their labels (numbers and amounts as
+numbers, dates as dates, the rest as text written the way the import reads it).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from crm.core.exports import FORMULA_PREFIXES, safe_cell
 
 from .. import selectors
 from ..choices import ChannelKind
+from ..custom_fields import selectors as custom_field_selectors
+from ..custom_fields.values import to_export
 from ..filtersets import CompanyFilterSet, ContactFilterSet
 from ..models import Company, Contact, ContactEmail, ContactPhone
 from .mapping import TARGETS_BY_KEY
@@ -47,9 +51,10 @@ class ExportSpec:
 
 
 def clean_filters(model: str, data: Any) -> dict[str, str]:
-    """The filters of the list page that the filter definition knows, non-empty, as plain strings."""
-    filterset_class = ContactFilterSet if model == "contacts" else CompanyFilterSet
-    names = set(filterset_class.base_filters)
+    """The filters of the list page that the filter definition knows (the custom fields' too),
+    non-empty, as plain strings."""
+    filterset_class: Any = ContactFilterSet if model == "contacts" else CompanyFilterSet
+    names = set(filterset_class(None, queryset=filterset_class._meta.model.objects.none()).filters)
     return {name: str(data.get(name)) for name in sorted(names) if data.get(name) not in (None, "")}
 
 
@@ -74,7 +79,18 @@ def _label(key: str) -> str:
     return str(TARGETS_BY_KEY[key].label)
 
 
-def contact_header() -> list[str]:
+def _custom_definitions(entity: str) -> list[Any]:
+    return custom_field_selectors.active_definitions(entity)
+
+
+def _custom_cells(record: Any, definitions: list[Any]) -> list[Any]:
+    values = record.custom if isinstance(record.custom, dict) else {}
+    return [to_export(definition, values.get(definition.key)) for definition in definitions]
+
+
+def contact_header(definitions: list[Any] | None = None) -> list[str]:
+    if definitions is None:
+        definitions = _custom_definitions("contact")
     return [
         _("ID"),
         *(_label(key) for key in ("first_name", "last_name", "full_name", "email", "email_other")),
@@ -84,6 +100,7 @@ def contact_header() -> list[str]:
         _("Team"),
         _("Created (UTC)"),
         _("Updated (UTC)"),
+        *(str(definition.label) for definition in definitions),
     ]
 
 
@@ -98,7 +115,9 @@ def contacts_with_channels(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
     )
 
 
-def contact_row(contact: Contact) -> list[Any]:
+def contact_row(contact: Contact, definitions: list[Any] | None = None) -> list[Any]:
+    if definitions is None:
+        definitions = _custom_definitions("contact")
     emails = [e.email for e in contact.emails.all()]
     primary = contact.email or (emails[0] if emails else "")
     phones = list(contact.phones.all())
@@ -129,10 +148,13 @@ def contact_row(contact: Contact) -> list[Any]:
         contact.team.name if contact.team_id and contact.team else "",
         _utc(contact.created_at),
         _utc(contact.updated_at),
+        *_custom_cells(contact, definitions),
     ]
 
 
-def company_header() -> list[str]:
+def company_header(definitions: list[Any] | None = None) -> list[str]:
+    if definitions is None:
+        definitions = _custom_definitions("company")
     return [
         _("ID"),
         _("Name"),
@@ -151,10 +173,13 @@ def company_header() -> list[str]:
         _("Team"),
         _("Created (UTC)"),
         _("Updated (UTC)"),
+        *(str(definition.label) for definition in definitions),
     ]
 
 
-def company_row(company: Company) -> list[Any]:
+def company_row(company: Company, definitions: list[Any] | None = None) -> list[Any]:
+    if definitions is None:
+        definitions = _custom_definitions("company")
     return [
         company.pk,
         company.name,
@@ -173,6 +198,7 @@ def company_row(company: Company) -> list[Any]:
         company.team.name if company.team_id and company.team else "",
         _utc(company.created_at),
         _utc(company.updated_at),
+        *_custom_cells(company, definitions),
     ]
 
 
@@ -260,11 +286,15 @@ def run_export(*, job: Any, user: Any, spec: ExportSpec, progress: Callable[[int
     total = queryset.count()
     if spec.model == "contacts":
         records: Iterator[Any] = contacts_with_channels(queryset).iterator(chunk_size=PROGRESS_EVERY)
-        header, to_row = contact_header(), cast(Callable[[Any], list[Any]], contact_row)
+        definitions = _custom_definitions("contact")
+        header = contact_header(definitions)
+        to_row = cast(Callable[[Any], list[Any]], lambda record: contact_row(record, definitions))
         title = _("Contacts")
     else:
         records = queryset.order_by("name", "id").iterator(chunk_size=PROGRESS_EVERY)
-        header, to_row = company_header(), cast(Callable[[Any], list[Any]], company_row)
+        definitions = _custom_definitions("company")
+        header = company_header(definitions)
+        to_row = cast(Callable[[Any], list[Any]], lambda record: company_row(record, definitions))
         title = _("Companies")
 
     def counted(items: Iterator[Any]) -> Iterator[Any]:

@@ -10,7 +10,10 @@ Policies, as the import page states them:
   creates a new one anyway;
 - an update only fills in what the row holds: empty cells never clear a value, and email addresses
   and phone numbers are added, never removed. Values are compared first, so importing the same
-  file again changes nothing and writes nothing to the journal.
+  file again changes nothing and writes nothing to the journal;
+- custom field cells are checked by type like any value (a bad one rejects the row); a new contact
+  gets the fields' defaults, and a row that would create a contact without a value of a required
+  field is rejected.
 
 Each batch is one transaction that also records how far the import got, so a job whose worker
 died carries on after the last saved batch instead of importing rows twice.
@@ -35,6 +38,7 @@ from django.utils.translation import gettext as _
 from crm.core.exports import safe_cell
 
 from ..choices import ContactSource
+from ..custom_fields.values import missing_required, with_defaults
 from ..models import Company, Contact, ContactEmail, ContactPhone
 from .cleaning import CleanRow, RowCleaner
 from .duplicates import Candidate, company_key, find_companies, find_duplicates, name_keys
@@ -145,6 +149,7 @@ TRACKED = (
     "country",
     "email",
     "phone",
+    "custom",
 )
 
 
@@ -226,10 +231,19 @@ class ContactImporter:
                     )
                 )
                 continue
+            if pending is None:
+                missing = missing_required(
+                    self.cleaner.custom.values(), with_defaults(self.cleaner.custom.values(), clean.custom)
+                )
+                if missing:
+                    rejected.append((row, [_required_problem(missing)]))
+                    continue
             if clean.company and company_key(clean.company) not in companies:
                 new_companies.setdefault(company_key(clean.company), clean.company)
             if pending is None:
-                pending = _Pending(contact=Contact(owner=self.user, source=ContactSource.IMPORT), new=True)
+                contact = Contact(owner=self.user, source=ContactSource.IMPORT)
+                contact.custom = with_defaults(self.cleaner.custom.values(), {})
+                pending = _Pending(contact=contact, new=True)
                 outcome.append((pending, "new"))
             else:
                 outcome.append((pending, "update"))
@@ -291,6 +305,9 @@ class ContactImporter:
         contact = pending.contact
         for name, value in clean.values.items():
             setattr(contact, name, value)
+        if clean.custom:
+            current = contact.custom if isinstance(contact.custom, dict) else {}
+            contact.custom = {**current, **clean.custom}  # a new dict: ``original`` keeps the old one
         if clean.company:
             pending.company_name = clean.company
         if pending.new or {"first_name", "last_name", "full_name"} & clean.values.keys():
@@ -364,6 +381,11 @@ class ContactImporter:
                 pending.contact.version = F("version") + 1  # type: ignore[assignment]
             names = sorted(name.removesuffix("_id") if name == "company_id" else name for name in fields)
             _bulk_update([p.contact for p in changed.values()], [*names, "updated_at", "version"])
+
+
+def _required_problem(missing: list[Any]) -> str:
+    labels = ", ".join(f"“{definition.label}”" for definition in missing)
+    return _("A new contact needs a value of the required fields %(fields)s.") % {"fields": labels}
 
 
 def _bulk_update(contacts: list[Contact], fields: list[str]) -> None:

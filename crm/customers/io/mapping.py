@@ -3,6 +3,8 @@
 A column is mapped to one *target*; the mapping page guesses each column's target from its header
 and the person can change it. Headers are compared without case, spaces, underscores, hyphens,
 dots, colons and asterisks, so ``E-mail``, ``email_address`` and ``邮箱 *`` all match.
+
+Each active custom field of contacts is a target too (``cf_<key>``), guessed from its label or its key.
 """
 
 from __future__ import annotations
@@ -151,6 +153,29 @@ CONTACT_TARGETS: tuple[Target, ...] = (
 
 TARGETS_BY_KEY = {target.key: target for target in CONTACT_TARGETS}
 NAME_TARGETS = ("full_name", "first_name", "last_name")
+CUSTOM_PREFIX = "cf_"
+
+
+def custom_targets() -> tuple[Target, ...]:
+    """A target for each active custom field of contacts (``cf_<key>``), after the standard ones."""
+    from ..custom_fields import selectors as custom_field_selectors
+
+    return tuple(
+        Target(f"{CUSTOM_PREFIX}{definition.key}", definition.label, (definition.key, definition.label))
+        for definition in custom_field_selectors.active_definitions("contact")
+    )
+
+
+def contact_targets() -> tuple[Target, ...]:
+    """Every target of a contact import: the standard fields, then the custom fields."""
+    return (*CONTACT_TARGETS, *custom_targets())
+
+
+def target_label(key: str) -> str:
+    """A target's label (a custom field's too), for messages and headers."""
+    target = TARGETS_BY_KEY.get(key) or next((t for t in custom_targets() if t.key == key), None)
+    return str(target.label) if target else key
+
 
 _PUNCTUATION = re.compile(r"[\s_\-.:：*＊/()（）\[\]【】]+")
 
@@ -163,7 +188,8 @@ def normalize_header(text: object) -> str:
 
 def _synonym_index() -> dict[str, str]:
     """Normalised header -> target, from the synonyms and from the labels in every language
-    (so that a file exported by the CRM, in English or Chinese, maps back by itself)."""
+    (so that a file exported by the CRM, in English or Chinese, maps back by itself), then from the
+    custom fields' labels and keys (a standard field wins a header both claim)."""
     index: dict[str, str] = {}
     for target in CONTACT_TARGETS:
         for synonym in target.synonyms:
@@ -172,6 +198,9 @@ def _synonym_index() -> dict[str, str]:
         with translation.override(code):
             for target in CONTACT_TARGETS:
                 index.setdefault(normalize_header(str(target.label)), target.key)
+    for target in custom_targets():
+        for synonym in target.synonyms:
+            index.setdefault(normalize_header(synonym), target.key)
     return index
 
 
@@ -191,7 +220,7 @@ def guess_mapping(headers: list[str]) -> list[str]:
 
 
 def target_choices() -> list[tuple[str, object]]:
-    return [(IGNORE, _("— do not import —")), *((target.key, target.label) for target in CONTACT_TARGETS)]
+    return [(IGNORE, _("— do not import —")), *((target.key, target.label) for target in contact_targets())]
 
 
 def mapping_problems(mapping: list[str]) -> list[str]:
@@ -200,14 +229,15 @@ def mapping_problems(mapping: list[str]) -> list[str]:
 
     problems = []
     seen: set[str] = set()
+    targets = {target.key: target for target in contact_targets()}
     for key in mapping:
         if not key:
             continue
-        if key not in TARGETS_BY_KEY:
+        if key not in targets:
             problems.append(gettext_now("“%(value)s” is not a field that can be imported.") % {"value": key})
         elif key in seen:
             problems.append(
-                gettext_now("Two columns are mapped to “%(field)s”; choose one.") % {"field": TARGETS_BY_KEY[key].label}
+                gettext_now("Two columns are mapped to “%(field)s”; choose one.") % {"field": targets[key].label}
             )
         seen.add(key)
     if not seen & set(NAME_TARGETS):

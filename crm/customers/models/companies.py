@@ -78,6 +78,7 @@ class Company(Address, OwnedModel):
             models.Index(fields=["name", "id"], name="company_name_idx"),
             models.Index(Upper("name"), name="company_name_upper_idx"),
             models.Index(fields=["domain"], name="company_domain_idx"),
+            models.Index(fields=["phone"], name="company_phone_idx"),
             models.Index(fields=["owner", "name"], name="company_owner_idx"),
             models.Index(fields=["team", "name"], name="company_team_idx"),
             models.Index(fields=["-updated_at", "id"], name="company_updated_idx"),

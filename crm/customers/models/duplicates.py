@@ -36,7 +36,7 @@ class DuplicateCandidate(models.Model):
             models.UniqueConstraint(fields=["contact_a", "contact_b"], name="duplicate_contact_pair_unique"),
             models.UniqueConstraint(fields=["company_a", "company_b"], name="duplicate_company_pair_unique"),
         ]
-        indexes = [models.Index(fields=["entity", "status", "-score"], name="duplicate_status_idx")]
+        indexes = [models.Index(fields=["entity", "status", "-score", "-id"], name="duplicate_page_idx")]
 
     def __str__(self) -> str:
         first, second = (

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm.core.registry import RecordPanel, platform
 from crm.core.testing import make_user
-from crm.customers.models import Company, Contact, ContactEmail, ContactPhone, Tag
+from crm.customers.models import Company, Contact, ContactEmail, ContactPhone, CustomField, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -225,6 +225,7 @@ def test_panels():
 
 
 def test_the_360_page_shows_summary_panels_and_history(signed_in, me, test_panels):
+    CustomField.objects.create(entity="contact", key="shoe_size", label="Shoe size", kind="number")
     acme = Company.objects.create(name="Acme Ltd", owner=me)
     contact = Contact.objects.create(
         first_name="Ada",
@@ -235,7 +236,7 @@ def test_the_360_page_shows_summary_panels_and_history(signed_in, me, test_panel
         lifecycle_stage="customer",
         city="London",
         country="GB",
-        custom={"Shoe size": "38"},
+        custom={"shoe_size": 38},
     )
     ContactEmail.objects.create(contact=contact, email="ada@example.com", is_primary=True)
     ContactPhone.objects.create(contact=contact, number="+442079460958", is_primary=True)
@@ -247,7 +248,8 @@ def test_the_360_page_shows_summary_panels_and_history(signed_in, me, test_panel
     assert 'href="mailto:ada@example.com"' in page
     assert 'href="tel:+442079460958"' in page and "+44 20 7946 0958" in page
     assert "United Kingdom" in page and "London" in page
-    assert "Shoe size" in page and "VIP" in page and "Customer" in page
+    assert 'data-custom-field="shoe_size"' in page and "Shoe size" in page
+    assert "VIP" in page and "Customer" in page
     assert "Open deals of Ada Lovelace" in page and "Side panel here" in page
     assert "Tickets nobody may see" not in page  # the role may not view that module
     assert "History" in page and "Created" in page

@@ -11,6 +11,7 @@ from crm.customers.io.exporting import contact_header
 from crm.customers.io.mapping import guess_mapping, mapping_problems
 from crm.customers.io.testing import csv_bytes, media_fixture, upload
 
+pytestmark = pytest.mark.django_db  # custom fields are targets too: the mapping reads their definitions
 isolated_media = media_fixture()
 
 

@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 # Sign-in session, user and role, the sidebar, the page's own queries: a fixed budget per page.
 CONTACT_LIST_QUERIES = 10
 COMPANY_LIST_QUERIES = 10
-CONTACT_DETAIL_QUERIES = 12
-COMPANY_DETAIL_QUERIES = 14
+CONTACT_DETAIL_QUERIES = 13  # with the contact's past companies
+COMPANY_DETAIL_QUERIES = 15  # with the company's former contacts
 CONTACT_FORM_QUERIES = 12
 
 

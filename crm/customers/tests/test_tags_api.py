@@ -20,7 +20,9 @@ def test_list_search_create_rename_and_delete(roles):
     listing = api.get(reverse("customers-api:tag-list"), {"q": "vi"}).json()
     assert [tag["name"] for tag in listing["results"]] == ["VIP"]
 
-    created = api.post(reverse("customers-api:tag-list"), {"name": "  Trade fair 2026 ", "color": "green"}, format="json")
+    created = api.post(
+        reverse("customers-api:tag-list"), {"name": "  Trade fair 2026 ", "color": "green"}, format="json"
+    )
     assert created.status_code == 201, created.content
     tag = Tag.objects.get(pk=created.json()["id"])
     assert (tag.name, tag.color) == ("Trade fair 2026", "green")

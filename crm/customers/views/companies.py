@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -25,7 +26,7 @@ from ..forms import CompanyForm, country_name
 from ..models import Company
 from ..phones import display_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView
-from .records import RecordDeleteView, record_panels, record_permissions
+from .records import RecordDeleteView, custom_field_items, former_contacts, record_panels, record_permissions
 
 COMPANY_COLUMNS = (
     Column("domain", gettext_lazy("Domain")),
@@ -145,7 +146,8 @@ class CompanyDetailView(ObjectDetailView):
             parent_visible=parent is not None and selectors.company_list(user=user).filter(pk=parent.pk).exists(),
             phone=display_phone(company.phone) if company.phone else "",
             country=country_name(company.country),
-            custom_fields=sorted(company.custom.items()) if isinstance(company.custom, dict) else [],
+            custom_fields=custom_field_items(company),
+            former_contacts=former_contacts(user, company),
         )
         return context
 
@@ -170,11 +172,14 @@ class CompanyFormView(ObjectFormView):
 
     def save(self, form: Any, instance: Any) -> Company:
         data = form.service_data()
-        if instance is None:
-            return services.company_create(actor=self.request.user, data=data)
-        return services.company_update(
-            actor=self.request.user, company=instance, data=data, version=form.cleaned_data["version"]
-        )
+        try:
+            if instance is None:
+                return services.company_create(actor=self.request.user, data=data)
+            return services.company_update(
+                actor=self.request.user, company=instance, data=data, version=form.cleaned_data["version"]
+            )
+        except ValidationError as exc:
+            raise form.service_error(exc) from None
 
     def get_success_url(self, obj: Any) -> str:
         if access.can_access_object(self.request.user, obj):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.urls import reverse
@@ -22,7 +23,7 @@ from ..forms import ContactForm, country_name
 from ..models import Contact
 from ..phones import display_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView
-from .records import RecordDeleteView, record_panels, record_permissions
+from .records import RecordDeleteView, custom_field_items, past_companies, record_panels, record_permissions
 
 CONTACT_COLUMNS = (
     Column("email", gettext_lazy("Email")),
@@ -112,7 +113,8 @@ class ContactDetailView(ObjectDetailView):
             country=country_name(contact.country),
             company_visible=company is not None
             and selectors.company_list(user=self.request.user).filter(pk=company.pk).exists(),
-            custom_fields=sorted(contact.custom.items()) if isinstance(contact.custom, dict) else [],
+            custom_fields=custom_field_items(contact),
+            past_companies=past_companies(self.request.user, contact),
         )
         return context
 
@@ -141,11 +143,14 @@ class ContactFormView(ObjectFormView):
 
     def save(self, form: Any, instance: Any) -> Contact:
         data = form.service_data()
-        if instance is None:
-            return services.contact_create(actor=self.request.user, data=data)
-        return services.contact_update(
-            actor=self.request.user, contact=instance, data=data, version=form.cleaned_data["version"]
-        )
+        try:
+            if instance is None:
+                return services.contact_create(actor=self.request.user, data=data)
+            return services.contact_update(
+                actor=self.request.user, contact=instance, data=data, version=form.cleaned_data["version"]
+            )
+        except ValidationError as exc:
+            raise form.service_error(exc) from None
 
     def get_success_url(self, obj: Any) -> str:
         if access.can_access_object(self.request.user, obj):

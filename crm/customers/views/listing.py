@@ -1,5 +1,10 @@
 """What the company and contact lists share: the filter bar, sorting on indexed columns, keyset pages,
-the column chooser (remembered per user in the session) and bulk actions on picked rows."""
+the column chooser (remembered per user in the session) and bulk actions on picked rows.
+
+The active custom fields of the record type join the columns (``cf_<key>``), the sorts
+(``?sort=cf_<key>`` / ``-cf_<key>``, paged by ``custom_fields.paging``) and the filters (added by the
+FilterSet itself).
+"""
 
 from __future__ import annotations
 
@@ -19,11 +24,17 @@ from django.views import View
 
 from crm.core import access
 from crm.core.htmx import render_page
-from crm.core.pagination import keyset_paginate
+from crm.core.pagination import KeysetPage, keyset_paginate
+from crm.core.saved_views.registry import columns_session_key
 from crm.core.views.generic import ModuleAccessMixin
+from crm.core.widgets import UserSelect, UserSelectMultiple
 
 from .. import bulk, selectors
-from ..choices import LifecycleStage
+from ..choices import CustomFieldKind, LifecycleStage
+from ..custom_fields import selectors as custom_field_selectors
+from ..custom_fields.filters import param, value_expression
+from ..custom_fields.paging import keyset_paginate_by_value
+from ..custom_fields.values import display
 from ..forms import BulkActionForm, country_choices, country_name
 from ..phones import display_phone
 
@@ -34,6 +45,19 @@ MODULE = "customers"
 class Column:
     key: str
     label: Any
+    definition: Any = None  # the custom field shown in this column
+
+    @property
+    def custom(self) -> bool:
+        return self.definition is not None
+
+
+def custom_columns(entity: str) -> tuple[Column, ...]:
+    """A column for each active custom field of ``entity``."""
+    return tuple(
+        Column(param(definition), definition.label, definition)
+        for definition in custom_field_selectors.active_definitions(entity)
+    )
 
 
 # ?sort= value -> ordering for keyset pages (every field the same direction, ending with the id).
@@ -54,6 +78,14 @@ SORT_CHOICES = (
     ("created", _("Oldest first")),
 )
 DEFAULT_SORT = "name"
+# How a custom field's two sort orders read, by its type (records without a value come last).
+_SORT_WORDS = {
+    CustomFieldKind.TEXT: (_("%(field)s A–Z"), _("%(field)s Z–A")),
+    CustomFieldKind.NUMBER: (_("%(field)s, lowest first"), _("%(field)s, highest first")),
+    CustomFieldKind.MONEY: (_("%(field)s, lowest first"), _("%(field)s, highest first")),
+    CustomFieldKind.DATE: (_("%(field)s, earliest first"), _("%(field)s, latest first")),
+    CustomFieldKind.BOOLEAN: (_("%(field)s, no first"), _("%(field)s, yes first")),
+}
 PAGE_PARAMS = ("after", "before")
 
 
@@ -65,7 +97,7 @@ def safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def session_key(model_key: str) -> str:
-    return f"customers.columns.{model_key}"
+    return columns_session_key(f"customers.{model_key}")
 
 
 class CustomerListView(ModuleAccessMixin, View):
@@ -115,66 +147,98 @@ class CustomerListView(ModuleAccessMixin, View):
             }
         ]
 
+    def all_columns(self) -> tuple[Column, ...]:
+        """The standard columns, then one per active custom field."""
+        return (*self.columns, *custom_columns(self.model_key))
+
     def chosen_columns(self) -> list[Column]:
         stored = self.request.session.get(session_key(self.model_key))
         wanted = set(stored) if isinstance(stored, list) else set(self.default_columns)
-        return [column for column in self.columns if column.key in wanted]
+        return [column for column in self.all_columns() if column.key in wanted]
+
+    def custom_sorts(self) -> dict[str, Column]:
+        """``?sort=`` values of the custom fields (``cf_<key>``, ``-cf_<key>``) -> their column."""
+        sorts: dict[str, Column] = {}
+        for column in custom_columns(self.model_key):
+            sorts[column.key] = column
+            sorts[f"-{column.key}"] = column
+        return sorts
+
+    def paginate(self, rows: QuerySet[Any], sort: str, custom_sorts: dict[str, Column]) -> KeysetPage:
+        column = custom_sorts.get(sort)
+        if column is None:
+            return keyset_paginate(self.request, rows, ordering=SORTS[sort], per_page=self.per_page)
+        definition = column.definition
+        return keyset_paginate_by_value(
+            self.request,
+            rows,
+            expression=value_expression(definition),
+            descending=sort.startswith("-"),
+            numeric=definition.kind in (CustomFieldKind.NUMBER, CustomFieldKind.MONEY),
+            per_page=self.per_page,
+        )
 
     def get(self, request: HttpRequest) -> HttpResponse:
         filterset = self.filterset_class(request.GET or None, queryset=self.get_queryset(), request=request)
         rows = filterset.qs
+        custom_sorts = self.custom_sorts()
         sort = request.GET.get("sort", DEFAULT_SORT)
-        if sort not in SORTS:
+        if sort not in SORTS and sort not in custom_sorts:
             sort = DEFAULT_SORT
         columns = self.chosen_columns()
         if any(column.key == "tags" for column in columns):
             rows = rows.prefetch_related("tags")
-        page = keyset_paginate(request, rows, ordering=SORTS[sort], per_page=self.per_page)
+        page = self.paginate(rows, sort, custom_sorts)
         self.decorate(page.object_list)
+        self.fill_cells(page.object_list, columns)
         filtered = any(request.GET.get(name) for name in filterset.filters)
         user = request.user
         can_edit = access.can(user, MODULE, "edit")
         can_delete = access.can(user, MODULE, "delete")
         form = filterset.form
-        # Each select's choices are read once (one query, no COUNT) and shared with the bulk bar.
+        # Each select's choices are read once (one query, no COUNT) and shared with the bulk bar; a
+        # person picker renders itself (it need not list every user).
         choices = {
             name: [(value, label) for value, label in field.choices if value not in ("", None)]
             for name, field in form.fields.items()
-            if hasattr(field, "choices")
+            if hasattr(field, "choices") and not isinstance(field.widget, (UserSelect, UserSelectMultiple))
         }
+        more_filters = (*self.more_filters, *(name for name in filterset.filters if name.startswith("cf_")))
+        headers = self.sort_headers(request, sort, custom_sorts)
         context = {
             "filterset": filterset,
             "primary_filters": [(form[name], choices.get(name)) for name in self.primary_filters],
-            "more_filters": [(form[name], choices.get(name)) for name in self.more_filters],
-            "owner_choices": choices.get("owner", []),
+            "more_filters": [(form[name], choices.get(name)) for name in more_filters],
             "tag_choices": choices.get("tag", []),
-            "more_filters_open": any(request.GET.get(name) for name in self.more_filters),
-            "more_filters_active": sum(1 for name in self.more_filters if request.GET.get(name)),
+            "more_filters_open": any(request.GET.get(name) for name in more_filters),
+            "more_filters_active": sum(1 for name in more_filters if request.GET.get(name)),
             "filter_chips": self.filter_chips(filterset),
             "filtered": filtered,
             "page": page,
             "paged": bool(request.GET.get("after") or request.GET.get("before")),
             "sort": sort,
-            "sort_choices": SORT_CHOICES,
-            "sort_headers": self.sort_headers(request, sort),
+            "sort_choices": self.sort_choices(custom_sorts),
+            "sort_headers": headers,
+            "header_cells": [(column, headers.get(column.key)) for column in columns],
             "columns": columns,
             "column_keys": {column.key for column in columns},
             "columns_url": reverse(f"customers:{self.model_key}_columns"),
             "hidden_filters": [
                 (name, request.GET[name])
                 for name in filterset.filters
-                if name not in self.primary_filters and name not in self.more_filters and request.GET.get(name)
+                if name not in self.primary_filters and name not in more_filters and request.GET.get(name)
             ],
             "country_choices": country_choices(),
             "count_text": self.count_text(page.total, capped=page.total_capped),
             "bulk_actions": self.bulk_actions,
             "stage_choices": LifecycleStage.choices,
-            "column_choices": [(column, column in columns) for column in self.columns],
+            "column_choices": [(column, column in columns) for column in self.all_columns()],
             "can_create": access.can(user, MODULE, "create"),
             "can_export": access.can(user, MODULE, "export"),
             "can_edit": can_edit,
             "can_delete": can_delete,
             "bulk": can_edit or can_delete,
+            "merge_url": reverse(f"customers:{self.model_key}_merge") if can_edit and can_delete else "",
             "bulk_choices": self.bulk_choices(can_edit=can_edit, can_delete=can_delete),
             "colspan": len(columns) + 2,
             "clear_url": request.path,
@@ -193,7 +257,29 @@ class CustomerListView(ModuleAccessMixin, View):
         raise NotImplementedError
 
     @staticmethod
-    def sort_headers(request: HttpRequest, sort: str) -> dict[str, dict[str, str]]:
+    def fill_cells(rows: list[Any], columns: list[Column]) -> None:
+        """Give each row its custom fields' values, formatted, for the chosen custom columns
+        (``row.cells``: a value per column, ``None`` for the standard ones)."""
+        for row in rows:
+            custom = row.custom if isinstance(row.custom, dict) else {}
+            row.cells = [
+                (column, display(column.definition, custom.get(column.definition.key)) if column.custom else None)
+                for column in columns
+            ]
+
+    @staticmethod
+    def sort_choices(custom_sorts: dict[str, Column]) -> list[tuple[str, Any]]:
+        choices: list[tuple[str, Any]] = list(SORT_CHOICES)
+        for value, column in custom_sorts.items():
+            ascending, descending = _SORT_WORDS.get(column.definition.kind, _SORT_WORDS[CustomFieldKind.TEXT])
+            template = descending if value.startswith("-") else ascending
+            choices.append((value, str(template) % {"field": column.label}))
+        return choices
+
+    @staticmethod
+    def sort_headers(
+        request: HttpRequest, sort: str, custom_sorts: dict[str, Column] | None = None
+    ) -> dict[str, dict[str, str]]:
         """Links of the sortable column headers (a second click reverses the order), and their state."""
 
         def url(value: str) -> str:
@@ -207,10 +293,14 @@ class CustomerListView(ModuleAccessMixin, View):
         def state(key: str) -> str:
             return "asc" if sort == key else "desc" if sort == f"-{key}" else ""
 
-        return {
+        headers = {
             "name": {"url": url("-name" if sort == "name" else "name"), "state": state("name")},
             "updated": {"url": url("updated" if sort == "-updated" else "-updated"), "state": state("updated")},
         }
+        for key in custom_sorts or {}:
+            if not key.startswith("-"):
+                headers[key] = {"url": url(f"-{key}" if sort == key else key), "state": state(key)}
+        return headers
 
 
 class ColumnChoiceView(ModuleAccessMixin, View):
@@ -222,7 +312,7 @@ class ColumnChoiceView(ModuleAccessMixin, View):
     list_url_name = ""
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        known = [column.key for column in self.columns]
+        known = [column.key for column in (*self.columns, *custom_columns(self.model_key))]
         wanted = set(request.POST.getlist("columns"))
         if request.POST.get("reset"):
             request.session.pop(session_key(self.model_key), None)
