@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import companies, contacts
+from .views import companies, contacts, inline
 
 urlpatterns = [
     path("contacts/", contacts.ContactListView.as_view(), name="contact_list"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("contacts/bulk/", contacts.ContactBulkView.as_view(), name="contact_bulk"),
     path("contacts/<int:pk>/", contacts.ContactDetailView.as_view(), name="contact_detail"),
     path("contacts/<int:pk>/edit/", contacts.ContactFormView.as_view(), name="contact_edit"),
+    path("contacts/<int:pk>/inline/<str:field>/", inline.ContactInlineEditView.as_view(), name="contact_inline"),
     path("contacts/<int:pk>/delete/", contacts.ContactDeleteView.as_view(), name="contact_delete"),
     path("companies/", companies.CompanyListView.as_view(), name="company_list"),
     path("companies/new/", companies.CompanyFormView.as_view(), name="company_create"),
@@ -19,5 +20,6 @@ urlpatterns = [
     path("companies/autocomplete/", companies.CompanyAutocompleteView.as_view(), name="company_autocomplete"),
     path("companies/<int:pk>/", companies.CompanyDetailView.as_view(), name="company_detail"),
     path("companies/<int:pk>/edit/", companies.CompanyFormView.as_view(), name="company_edit"),
+    path("companies/<int:pk>/inline/<str:field>/", inline.CompanyInlineEditView.as_view(), name="company_inline"),
     path("companies/<int:pk>/delete/", companies.CompanyDeleteView.as_view(), name="company_delete"),
 ]

@@ -120,4 +120,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-bulk-form]").forEach(refreshBulk);
   });
+
+  // Inline edit in a list cell: Enter saves and Escape cancels (the list is a form: Enter must not submit it).
+  document.addEventListener("keydown", function (event) {
+    var cell = event.target.closest && event.target.closest("[data-inline-form]");
+    if (!cell || (event.key !== "Enter" && event.key !== "Escape")) return;
+    event.preventDefault();
+    var button = cell.querySelector(event.key === "Enter" ? "[data-inline-save]" : "[data-inline-cancel]");
+    if (button) button.click();
+  });
 })();
