@@ -82,13 +82,14 @@ def timeline_context(
         "timeline_model": obj._meta.model_name,
         "timeline_url": timeline_url(obj),
         "timeline_types": type_choices(user, label),
+        # Only the first tab's form is built with the page; the others load when first shown.
         "log_forms": [
-            (kind, ActivityKind(kind).label, icon, activity_form(user=user, obj=obj, kind=kind))
-            for kind, icon in LOG_KINDS
+            (kind, ActivityKind(kind).label, icon, activity_form(user=user, obj=obj, kind=kind) if first else None)
+            for first, (kind, icon) in zip((True, False, False, False), LOG_KINDS, strict=True)
         ]
         if can_create
         else [],
-        "log_task_form": task_form(user=user, obj=obj) if can_create else None,
+        "log_task_form": can_create,
     }
 
 

@@ -130,10 +130,22 @@ class PanelFormMixin:
     request: HttpRequest
 
     def panel_record(self, request: HttpRequest) -> Contact | Company | None:
-        key = request.POST.get("panel", "")
+        key = request.POST.get("panel", "") if request.method == "POST" else request.GET.get("panel", "")
         if not key or not wants_fragment(request):
             return None
         return panels.record_for_key(user=request.user, key=key)
+
+    def blank_panel_form(self, obj: Contact | Company) -> Any:
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A timeline panel's tab asks for its blank form when it is first shown (htmx)."""
+        obj = self.panel_record(request) if "pk" not in kwargs else None
+        if obj is None:
+            return super().get(request, *args, **kwargs)
+        form, kind = self.blank_panel_form(obj)
+        context = {"form": form, "kind": kind, "timeline_key": panels.panel_key(obj)}
+        return render(request, TEMPLATES + "_log_form.html", context)
 
     def panel_saved(self, obj: Contact | Company, context: dict[str, Any]) -> HttpResponse:
         user = self.request.user
@@ -202,6 +214,12 @@ class ActivityFormView(PanelFormMixin, ObjectFormView):
         return services.activity_update(
             actor=self.request.user, activity=instance, data=data, version=form.cleaned_data.get("version")
         )
+
+    def blank_panel_form(self, obj: Contact | Company) -> Any:
+        kind = self.kind(None)
+        if kind not in ActivityKind.values:
+            raise Http404
+        return panels.activity_form(user=self.request.user, obj=obj, kind=kind), kind
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.panel_record(request) if "pk" not in kwargs else None
@@ -308,6 +326,9 @@ class TaskFormView(PanelFormMixin, ObjectFormView):
         return services.task_update(
             actor=self.request.user, task=instance, data=data, version=form.cleaned_data.get("version")
         )
+
+    def blank_panel_form(self, obj: Contact | Company) -> Any:
+        return panels.task_form(user=self.request.user, obj=obj), "task"
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         obj = self.panel_record(request) if "pk" not in kwargs else None

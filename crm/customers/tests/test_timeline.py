@@ -225,11 +225,38 @@ def test_timeline_panel_renders_items_and_forms(roles):
     content = render_panel("timeline", rep, ada)
     assert 'data-testid="timeline-panel"' in content
     assert "Left voicemail" in content and "7 min" in content
-    for kind in ("note", "call", "meeting", "email", "task"):
-        assert f'data-testid="log-form-{kind}"' in content
+    # The first tab's form comes with the page; the others load when their tab is first shown.
+    assert 'data-testid="log-form-note"' in content
+    for kind in ("call", "meeting", "email", "task"):
+        assert f'data-testid="log-form-{kind}"' not in content
+        assert f'data-testid="log-form-placeholder-{kind}"' in content
     reader = make_user(module="customers", actions=("view",))
     assert "log-form-" not in render_panel("timeline", reader, ada)  # no forms without the create permission
     assert platform.panels["timeline"].context(user=make_user(module="sales"), obj=ada) is None
+
+
+def test_a_timeline_tab_loads_its_blank_form_for_a_visible_record_only(roles, client):
+    rep = make_user(module="customers", actions=WRITE)
+    ada = contact_of(rep)
+    client.force_login(rep)
+    key = panels.panel_key(ada)
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    call = client.get(reverse("customers:activity_create"), {"panel": key, "kind": "call"}, **htmx)
+    assert call.status_code == 200
+    body = call.content.decode()
+    assert 'data-testid="log-form-call"' in body and f'name="contact" value="{ada.pk}"' in body
+    assert "<html" not in body
+    task = client.get(reverse("customers:task_create"), {"panel": key}, **htmx).content.decode()
+    assert 'data-testid="log-form-task"' in task and "<html" not in task
+    assert client.get(reverse("customers:activity_create"), {"panel": key, "kind": "fax"}, **htmx).status_code == 404
+
+    stranger = make_user(module="customers", actions=WRITE, scope="own")
+    client.force_login(stranger)
+    other = client.get(reverse("customers:activity_create"), {"panel": key, "kind": "call"}, **htmx).content.decode()
+    assert f'value="{ada.pk}"' not in other  # an unknown panel falls back to the plain form page
+    reader = make_user(module="customers", actions=("view",))
+    client.force_login(reader)
+    assert client.get(reverse("customers:activity_create"), {"panel": key, "kind": "call"}, **htmx).status_code == 403
 
 
 def test_open_tasks_panel_lists_the_records_open_tasks(roles):
