@@ -8,6 +8,8 @@ content, event-handler attributes are dropped and links may only be http, https 
 from __future__ import annotations
 
 import html
+import threading
+from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
@@ -51,13 +53,37 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "ol": {"start"}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 EXTENSIONS = ["sane_lists", "nl2br", "fenced_code", "tables"]
 MAX_SOURCE = 100_000
+CACHED_SOURCE = 4_000  # texts up to this length keep their HTML in a per-process cache (timelines repeat)
+
+
+_local = threading.local()
+
+
+def _converter() -> markdown_lib.Markdown:
+    """One converter per thread, reset between texts: building one (loading its extensions) costs
+    more than converting a typical note."""
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = markdown_lib.Markdown(extensions=EXTENSIONS, output_format="html")
+    return converter
 
 
 def render(source: str) -> str:
     """Sanitised HTML of a Markdown text (an empty string for an empty text)."""
     if not source or not source.strip():
         return ""
-    raw = markdown_lib.markdown(source[:MAX_SOURCE], extensions=EXTENSIONS, output_format="html")
+    if len(source) <= CACHED_SOURCE:
+        return _render_cached(source)
+    return _render(source)
+
+
+@lru_cache(maxsize=4096)
+def _render_cached(source: str) -> str:
+    return _render(source)
+
+
+def _render(source: str) -> str:
+    raw = _converter().reset().convert(source[:MAX_SOURCE])
     return nh3.clean(
         raw,
         tags=set(ALLOWED_TAGS),
