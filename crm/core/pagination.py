@@ -122,6 +122,10 @@ def _beyond(names: list[str], values: list[Any], descending: bool) -> Q:
         for prior, prior_name in enumerate(names[:index]):
             step &= Q(**{prior_name: values[prior]})
         condition |= step
+    if values and values[0] is not None:
+        # The same bound on the first column alone lets the database start the index scan at the
+        # cursor instead of filtering every row before it (page 1,000 as cheap as page 1).
+        condition = Q(**{f"{names[0]}__{op}e": values[0]}) & condition
     return condition
 
 
