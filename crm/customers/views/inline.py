@@ -80,8 +80,7 @@ class InlineEditView(ModuleAccessMixin, View):
 
     def post(self, request: HttpRequest, pk: int, field: str) -> HttpResponse:
         record = _record(request.user, self.model_key, pk)
-        form = self.form_class(field)(request.POST, instance=_record(request.user, self.model_key, pk))
-        form.instance = record
+        form = self.form_class(field)(request.POST, instance=record)
         if not form.is_valid():
             return self.render_form(request, record, field, form, status=422)
         try:
