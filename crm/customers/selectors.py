@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from crm.core.registry import SearchResult
 
-from .models import Company, Contact, ContactEmail, ContactPhone, Tag
+from .models import Company, Contact, ContactEmail, ContactPhone, PastCompany, Tag
 from .phones import try_normalize_phone
 
 
@@ -39,6 +39,18 @@ def company_contacts(*, user: Any, company: Company) -> QuerySet[Contact]:
 
 def company_subsidiaries(*, user: Any, company: Company) -> QuerySet[Company]:
     return company_list(user=user).filter(parent=company).order_by("name", "id")
+
+
+def past_companies(*, user: Any, contact: Contact, limit: int = 10) -> list[PastCompany]:
+    """The companies the contact used to work for, among those the user may see, newest first."""
+    visible = Company.objects.visible_to(user).values("pk")
+    return list(PastCompany.objects.filter(contact=contact, company__in=visible).select_related("company")[:limit])
+
+
+def former_contacts(*, user: Any, company: Company, limit: int = 10) -> list[PastCompany]:
+    """The people who used to work for the company, among the contacts the user may see, newest first."""
+    visible = Contact.objects.visible_to(user).values("pk")
+    return list(PastCompany.objects.filter(company=company, contact__in=visible).select_related("contact")[:limit])
 
 
 def tag_list() -> QuerySet[Tag]:

@@ -26,7 +26,7 @@ from ..forms import CompanyForm, country_name
 from ..models import Company
 from ..phones import display_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView
-from .records import RecordDeleteView, custom_field_items, former_contacts, record_panels, record_permissions
+from .records import RecordDeleteView, custom_field_items, record_panels, record_permissions
 
 COMPANY_COLUMNS = (
     Column("domain", gettext_lazy("Domain")),
@@ -147,7 +147,7 @@ class CompanyDetailView(ObjectDetailView):
             phone=display_phone(company.phone) if company.phone else "",
             country=country_name(company.country),
             custom_fields=custom_field_items(company),
-            former_contacts=former_contacts(user, company),
+            former_contacts=selectors.former_contacts(user=user, company=company),
         )
         return context
 

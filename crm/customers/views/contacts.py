@@ -23,7 +23,7 @@ from ..forms import ContactForm, country_name
 from ..models import Contact
 from ..phones import display_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView
-from .records import RecordDeleteView, custom_field_items, past_companies, record_panels, record_permissions
+from .records import RecordDeleteView, custom_field_items, record_panels, record_permissions
 
 CONTACT_COLUMNS = (
     Column("email", gettext_lazy("Email")),
@@ -114,7 +114,7 @@ class ContactDetailView(ObjectDetailView):
             company_visible=company is not None
             and selectors.company_list(user=self.request.user).filter(pk=company.pk).exists(),
             custom_fields=custom_field_items(contact),
-            past_companies=past_companies(self.request.user, contact),
+            past_companies=selectors.past_companies(user=self.request.user, contact=contact),
         )
         return context
 

@@ -16,13 +16,10 @@ from crm.core import access
 from crm.core.registry import platform
 from crm.core.views.generic import ObjectActionView
 
-from .. import selectors
 from ..custom_fields import selectors as custom_field_selectors
 from ..custom_fields.values import Display, display
-from ..models import PastCompany
 
 COLUMNS = ("main", "side")
-PAST_SHOWN = 10
 
 
 def record_panels(request: HttpRequest, obj: Any, model_label: str) -> dict[str, list[SafeString]]:
@@ -48,18 +45,6 @@ def custom_field_items(obj: Any) -> list[tuple[Any, Display | None]]:
     definitions = custom_field_selectors.active_definitions(custom_field_selectors.entity_of(obj))
     values = obj.custom if isinstance(obj.custom, dict) else {}
     return [(definition, display(definition, values.get(definition.key))) for definition in definitions]
-
-
-def past_companies(user: Any, contact: Any) -> list[PastCompany]:
-    """The companies the contact used to work for, among those the user may see, newest first."""
-    visible = selectors.company_list(user=user).select_related(None).values("pk")
-    return list(PastCompany.objects.filter(contact=contact, company__in=visible).select_related("company")[:PAST_SHOWN])
-
-
-def former_contacts(user: Any, company: Any) -> list[PastCompany]:
-    """The people who used to work for the company, among the contacts the user may see, newest first."""
-    visible = selectors.contact_list(user=user).select_related(None).values("pk")
-    return list(PastCompany.objects.filter(company=company, contact__in=visible).select_related("contact")[:PAST_SHOWN])
 
 
 def record_permissions(user: Any) -> dict[str, bool]:
