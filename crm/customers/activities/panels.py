@@ -84,12 +84,12 @@ def timeline_context(
         "timeline_types": type_choices(user, label),
         # Only the first tab's form is built with the page; the others load when first shown.
         "log_forms": [
-            (kind, ActivityKind(kind).label, icon, activity_form(user=user, obj=obj, kind=kind) if first else None)
-            for first, (kind, icon) in zip((True, False, False, False), LOG_KINDS, strict=True)
+            (kind, ActivityKind(kind).label, icon, None if index else activity_form(user=user, obj=obj, kind=kind))
+            for index, (kind, icon) in enumerate(LOG_KINDS)
         ]
         if can_create
         else [],
-        "log_task_form": can_create,
+        "can_log_task": can_create,
     }
 
 
