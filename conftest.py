@@ -12,6 +12,16 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A page request in Chinese leaves Chinese active in the thread; every test starts in English."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def roles(db):
     from crm.accounts.models import Role
