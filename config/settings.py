@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "crm.core",
     "crm.accounts",
     "crm.customers",
+    "crm.sales",
 ]
 
 MIDDLEWARE = [
@@ -413,6 +414,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-task-reminders": {"task": "customers.task_reminders_send_task", "schedule": 60.0},
     "sweep-import-uploads": {"task": "customers.import_uploads_sweep_task", "schedule": 3600.0},
     "scan-duplicates": {"task": "customers.duplicates_scan_task", "schedule": 6 * 3600.0},
+    "reassign-untouched-leads": {"task": "sales.leads_reassign_untouched_task", "schedule": 900.0},
+    "train-lead-scoring": {"task": "sales.scoring_train_task", "schedule": 24 * 3600.0},
+    "compute-forecasts": {"task": "sales.forecast_compute_task", "schedule": 24 * 3600.0},
 }
 
 # Lock-out is per account on purpose (an address is throttled separately by LOGIN_RATE_PER_ADDRESS),
@@ -421,6 +425,9 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 # Customers: the region assumed for phone numbers typed without a country code (ISO 3166 code).
 CRM_PHONE_REGION = os.environ.get("PHONE_REGION", "US")
+# The company's own currency (ISO 4217): reports, forecasts and quotas are in it; deals and quotes in
+# other currencies are converted with the exchange rates an administrator keeps under Settings.
+CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "USD").upper()
 # Imports: the largest file and the most rows one import may hold.
 CRM_IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 CRM_IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1000000"))

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("crm.core.api.urls")),
     path("", include("crm.accounts.api.urls")),
     path("", include("crm.customers.api.urls")),
+    path("", include("crm.sales.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,5 +24,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("crm.accounts.urls")),
     path("", include("crm.customers.urls")),
+    path("sales/", include("crm.sales.urls")),
     path("", include("crm.core.urls")),
 ]

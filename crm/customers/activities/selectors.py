@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -40,6 +41,19 @@ def activity_get(*, user: Any, pk: Any, action: str = "view") -> Activity | None
 def record_activities(*, user: Any, obj: Contact | Company) -> QuerySet[Activity]:
     """The activities of a record the user can already see, that the user may see."""
     return activity_list(user=user).filter(_record_condition(obj))
+
+
+def related_activities(*, obj: Any) -> QuerySet[Activity]:
+    """The activities about a record of a higher module (a lead, a deal), newest first.
+
+    The caller has already found ``obj`` through its own scoped selector: whoever sees the record
+    sees what was logged about it, as with a contact's activities.
+    """
+    return (
+        Activity.objects.filter(related_type=ContentType.objects.get_for_model(obj), related_id=obj.pk)
+        .select_related("owner", "contact", "company")
+        .order_by("-occurred_at", "-id")
+    )
 
 
 # --- tasks -----------------------------------------------------------------------------------------

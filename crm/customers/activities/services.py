@@ -70,7 +70,8 @@ def _record_team(obj: Activity | Task) -> Any:
         return Contact.objects.filter(pk=obj.contact_id).values_list("team", flat=True).first()
     if obj.company_id is not None:
         return Company.objects.filter(pk=obj.company_id).values_list("team", flat=True).first()
-    return None
+    related = getattr(obj, "related", None)
+    return getattr(related, "team_id", None)
 
 
 def _empty(value: Any) -> bool:
@@ -157,14 +158,19 @@ def activity_log(*, actor: Any, data: dict[str, Any]) -> Activity:
 
     ``data`` holds ``kind`` and the fields of that kind (see ``KIND_FIELDS``), ``contact`` and/or
     ``company``, and for meetings ``attendees`` (users). Colleagues @mentioned in the text are told.
+    ``related`` is a record of a higher module the activity is also about (a lead, a deal); the
+    module that passes it has already checked that the actor may see it.
     """
     _require(actor, "create")
     data = dict(data)
     kind = data.pop("kind", None)
     attendees = data.pop("attendees", None)
+    related = data.pop("related", None)
     if kind not in ActivityKind.values:
         raise ValidationError({"kind": _("Choose the type of activity.")})
     activity = Activity(kind=kind, owner=actor)
+    if related is not None:
+        activity.related = related
     _apply_activity(activity, data)
     _check_records(actor, activity)
     activity.team_id = _record_team(activity)

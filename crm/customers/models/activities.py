@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -68,6 +70,13 @@ class Activity(OwnedModel):
     attendees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("attendees"), blank=True, related_name="meetings_attended"
     )
+    # A record of a higher module the activity is also about (a lead, a deal, a ticket). That module
+    # checks access to it and shows the activities on its own pages (``related_to``).
+    related_type = models.ForeignKey(
+        ContentType, verbose_name=_("related record type"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    related_id = models.PositiveBigIntegerField(_("related record"), null=True, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
 
     class Meta:
         verbose_name = _("activity")
@@ -80,10 +89,12 @@ class Activity(OwnedModel):
             models.Index(fields=["team", "-occurred_at", "-id"], name="activity_team_time_idx"),
             models.Index(fields=["-occurred_at", "-id"], name="activity_time_idx"),
             models.Index(fields=["kind", "starts_at"], name="activity_kind_start_idx"),
+            models.Index(fields=["related_type", "related_id", "-occurred_at"], name="activity_related_idx"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(contact__isnull=False) | Q(company__isnull=False), name="activity_linked_to_record"
+                condition=Q(contact__isnull=False) | Q(company__isnull=False) | Q(related_id__isnull=False),
+                name="activity_linked_to_any_record",
             ),
             models.CheckConstraint(condition=Q(kind__in=ActivityKind.values), name="activity_kind_valid"),
             models.CheckConstraint(
@@ -115,7 +126,7 @@ class Activity(OwnedModel):
 
     def clean(self) -> None:
         errors: dict[str, Any] = {}
-        if self.contact_id is None and self.company_id is None:
+        if self.contact_id is None and self.company_id is None and self.related_id is None:
             errors["contact"] = _("Choose the contact or the company this is about.")
         if self.kind == ActivityKind.NOTE and not self.body.strip():
             errors["body"] = _("Write the note.")
