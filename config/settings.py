@@ -276,6 +276,8 @@ NODE_MODULES_FILES = {
     "vendor/tabler-icons/fonts/tabler-icons.woff": "@tabler/icons-webfont/dist/fonts/tabler-icons.woff",
     "vendor/tabler-icons/fonts/tabler-icons.ttf": "@tabler/icons-webfont/dist/fonts/tabler-icons.ttf",
     "vendor/htmx/htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "vendor/echarts/echarts.min.js": "echarts/dist/echarts.min.js",
+    "vendor/sortable/Sortable.min.js": "sortablejs/Sortable.min.js",
 }
 STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -39,13 +39,15 @@ def _babel_locale() -> str:
 
 def currency_choices() -> list[tuple[str, str]]:
     locale = _babel_locale()
-    return sorted(((code, f"{code} — {get_currency_name(code, locale=locale)}") for code in currency_codes()))
+    return sorted((code, f"{code} — {get_currency_name(code, locale=locale)}") for code in currency_codes())
 
 
 def validate_currency(code: Any) -> str:
     text = str(code or "").strip().upper()
     if text not in currency_codes():
-        raise ValidationError(_("“%(code)s” is not a known currency code (ISO 4217, e.g. USD, EUR, CNY).") % {"code": code})
+        raise ValidationError(
+            _("“%(code)s” is not a known currency code (ISO 4217, e.g. USD, EUR, CNY).") % {"code": code}
+        )
     return text
 
 
@@ -72,7 +74,7 @@ def quantize(amount: Decimal, currency: str | None = None) -> Decimal:
     if currency:
         try:
             places = min(int(get_currency_precision(currency)), DECIMAL_PLACES)
-        except Exception:  # noqa: BLE001 - an unknown code keeps two places
+        except Exception:
             places = DECIMAL_PLACES
     return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 

@@ -11,8 +11,6 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.models import TimeStampedModel, VersionedModel
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class Product(VersionedModel):
     access_module = "sales"
@@ -68,7 +66,9 @@ class PriceBook(VersionedModel):
 class PriceBookEntry(models.Model):
     price_book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="entries")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
-    unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(0)])
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
 
     class Meta:
         verbose_name = _("price")

@@ -12,8 +12,6 @@ from crm.core.models import TimeStampedModel, VersionedModel
 
 from ..choices import ForecastStatus
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class Quota(VersionedModel):
     """What a rep (or a whole team) should win in a month, in the company's currency."""
@@ -33,7 +31,7 @@ class Quota(VersionedModel):
         "accounts.Team", verbose_name=_("team"), on_delete=models.CASCADE, null=True, blank=True, related_name="quotas"
     )
     month = models.DateField(_("month"), help_text=_("The first day of the month."))
-    amount = models.DecimalField(_("amount"), **MONEY, validators=[MinValueValidator(0)])
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
 
     class Meta:
         verbose_name = _("quota")
@@ -41,7 +39,8 @@ class Quota(VersionedModel):
         ordering = ["-month", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(user__isnull=False) & Q(team__isnull=True)) | (Q(user__isnull=True) & Q(team__isnull=False)),
+                condition=(Q(user__isnull=False) & Q(team__isnull=True))
+                | (Q(user__isnull=True) & Q(team__isnull=False)),
                 name="quota_user_or_team",
             ),
             models.UniqueConstraint(fields=["user", "month"], condition=Q(user__isnull=False), name="quota_user_month"),

@@ -206,9 +206,7 @@ class SalesSettings(TimeStampedModel):
         default=48,
         help_text=_("A new lead nobody has worked within this time goes to the next person; 0 turns it off."),
     )
-    stale_deal_days = models.PositiveIntegerField(
-        _("deal is stale after (days without activity)"), default=14
-    )
+    stale_deal_days = models.PositiveIntegerField(_("deal is stale after (days without activity)"), default=14)
     scoring_model_weight = models.PositiveSmallIntegerField(
         _("weight of the predicted score (%)"),
         default=50,

@@ -18,8 +18,6 @@ from crm.core.models import OwnedModel, TimeStampedModel, VersionedModel
 
 from ..choices import DealStatus, StageKind
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class Pipeline(VersionedModel):
     """A sales process: its stages, in order. Whoever may see sales sees every pipeline."""
@@ -120,7 +118,9 @@ class Deal(OwnedModel):
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals")
     status = models.CharField(_("status"), max_length=8, choices=DealStatus.choices, default=DealStatus.OPEN)
-    amount = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"), validators=[MinValueValidator(0)])
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(_("currency"), max_length=3)
     probability = models.PositiveSmallIntegerField(
         _("win probability (%)"), default=10, validators=[MaxValueValidator(100)]
@@ -128,7 +128,12 @@ class Deal(OwnedModel):
     expected_close_date = models.DateField(_("expected close date"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     company = models.ForeignKey(
-        "customers.Company", verbose_name=_("company"), on_delete=models.PROTECT, null=True, blank=True, related_name="deals"
+        "customers.Company",
+        verbose_name=_("company"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deals",
     )
     contacts = models.ManyToManyField(
         "customers.Contact", verbose_name=_("contacts"), through="DealContact", blank=True, related_name="deals"
@@ -213,7 +218,7 @@ class DealProduct(models.Model):
     deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="product_lines")
     product = models.ForeignKey("sales.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"))
-    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
 
     class Meta:
         verbose_name = _("deal product")
@@ -236,10 +241,15 @@ class DealStageChange(models.Model):
     )
     to_stage = models.ForeignKey(Stage, verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     changed_at = models.DateTimeField(_("when"), db_index=True)
-    amount = models.DecimalField(_("amount"), **MONEY, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         verbose_name = _("stage change")

@@ -14,8 +14,6 @@ from crm.core.models import OwnedModel
 
 from ..choices import QuoteStatus
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
-
 
 class Quote(OwnedModel):
     """Totals are computed by the services from the lines (Decimal, rounded half up) and stored."""
@@ -26,21 +24,31 @@ class Quote(OwnedModel):
     number = models.CharField(_("number"), max_length=30, unique=True)
     deal = models.ForeignKey("sales.Deal", verbose_name=_("deal"), on_delete=models.CASCADE, related_name="quotes")
     contact = models.ForeignKey(
-        "customers.Contact", verbose_name=_("to"), on_delete=models.PROTECT, null=True, blank=True, related_name="quotes"
+        "customers.Contact",
+        verbose_name=_("to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="quotes",
     )
     title = models.CharField(_("title"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=QuoteStatus.choices, default=QuoteStatus.DRAFT)
     currency = models.CharField(_("currency"), max_length=3)
     price_book = models.ForeignKey(
-        "sales.PriceBook", verbose_name=_("price book"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "sales.PriceBook",
+        verbose_name=_("price book"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     terms = models.TextField(_("terms"), blank=True)
     notes = models.TextField(_("notes to the customer"), blank=True)
-    subtotal = models.DecimalField(_("subtotal"), **MONEY, default=Decimal("0"))
-    discount_total = models.DecimalField(_("discounts"), **MONEY, default=Decimal("0"))
-    tax_total = models.DecimalField(_("tax"), **MONEY, default=Decimal("0"))
-    total = models.DecimalField(_("total"), **MONEY, default=Decimal("0"))
+    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    discount_total = models.DecimalField(_("discounts"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
 
@@ -68,7 +76,9 @@ class QuoteLine(models.Model):
     quantity = models.DecimalField(
         _("quantity"), max_digits=12, decimal_places=3, default=Decimal("1"), validators=[MinValueValidator(0)]
     )
-    unit_price = models.DecimalField(_("unit price"), **MONEY, validators=[MinValueValidator(0)])
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     discount_percent = models.DecimalField(
         _("discount (%)"),
         max_digits=5,
@@ -83,7 +93,7 @@ class QuoteLine(models.Model):
         default=Decimal("0"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
-    line_total = models.DecimalField(_("amount"), **MONEY, default=Decimal("0"))
+    line_total = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         verbose_name = _("quote line")
