@@ -331,4 +331,5 @@ if __name__ == "__main__":
 
 
 # Modules' generators register on import (after the platform's own, which they build on).
-import bench.customers  # noqa: E402,F401
+import bench.customers  # noqa: E402
+import bench.sales  # noqa: E402,F401

@@ -119,6 +119,7 @@ PLACES_SCRIPT = """
 import json
 from crm.core.pagination import _encode
 from crm.customers.models import Activity, Contact
+from crm.sales.models import Pipeline
 deep = Contact.objects.order_by("name", "id").values_list("name", "id")[24_974:24_975].first()
 busy = Activity.objects.values_list("contact_id", flat=True).order_by("-contact_id").first()
 phone = Contact.objects.exclude(phone="").order_by("-id").values_list("phone", flat=True).first() or "+8613000000001"
@@ -126,6 +127,7 @@ print(json.dumps({
     "deep_contact_cursor": _encode(list(deep)) if deep else "",
     "busy_contact": busy or Contact.objects.order_by("id").values_list("id", flat=True).first() or 1,
     "phone": phone.replace("+", "%2B"),
+    "board_pipeline": Pipeline.objects.filter(is_default=True).values_list("id", flat=True).first() or 1,
 }))
 """
 

@@ -36,4 +36,8 @@ PAGES: list[Page] = [
     Page("search phone", "/search/?q={phone}", "session", p95_target_ms=80),
     Page("contact 360", "/contacts/{busy_contact}/", "session", p95_target_ms=80),
     Page("API: contacts", "/api/v1/contacts/", "token"),
+    # Sales (target: a pipeline with 20,000 open deals).
+    Page("deal board", "/sales/board/{board_pipeline}/", "session", p95_target_ms=100),
+    Page("deals", "/sales/deals/?status=open", "session"),
+    Page("API: deals", "/api/v1/deals/", "token"),
 ]

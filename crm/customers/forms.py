@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.forms import VersionedModelForm
 from crm.accounts.models import Team
-from crm.core.widgets import UserSelect
+from crm.core.widgets import AutocompleteSelectMultiple, UserSelect
 
 from . import selectors
 from .choices import ChannelKind, CompanySize, ContactSource, LifecycleStage
@@ -124,6 +124,14 @@ class CompanyChoiceField(forms.ModelChoiceField):
         self.widget.queryset = self.queryset
 
     queryset = property(forms.ModelChoiceField._get_queryset, _set_queryset)  # type: ignore[assignment]
+
+
+class ContactSelectMultiple(AutocompleteSelectMultiple):
+    """Picks several contacts among those the user can see (deals, meetings of other modules)."""
+
+    url_name = "customers:contact_autocomplete"
+    icon = "ti-address-book"
+    default_placeholder = _("Type a name or email…")
 
 
 # --- company ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ urlpatterns = [
     path("companies/new/", companies.CompanyFormView.as_view(), name="company_create"),
     path("companies/columns/", companies.CompanyColumnsView.as_view(), name="company_columns"),
     path("companies/bulk/", companies.CompanyBulkView.as_view(), name="company_bulk"),
+    path("contacts/autocomplete/", contacts.ContactAutocompleteView.as_view(), name="contact_autocomplete"),
     path("companies/autocomplete/", companies.CompanyAutocompleteView.as_view(), name="company_autocomplete"),
     path("companies/<int:pk>/", companies.CompanyDetailView.as_view(), name="company_detail"),
     path("companies/<int:pk>/edit/", companies.CompanyFormView.as_view(), name="company_edit"),

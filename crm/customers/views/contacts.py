@@ -8,14 +8,17 @@ from django.contrib import messages
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views import View
 
 from crm.core import access
 from crm.core.htmx import render_page
-from crm.core.views.generic import ObjectDetailView, ObjectFormView
+from crm.core.views.errors import bad_request
+from crm.core.views.generic import ModuleAccessMixin, ObjectDetailView, ObjectFormView
 
 from .. import bulk, selectors, services
 from ..filtersets import ContactFilterSet
@@ -168,3 +171,19 @@ class ContactDeleteView(RecordDeleteView):
 
     def get_success_url(self, obj: Any) -> str:
         return reverse("customers:contact_list")
+
+
+class ContactAutocompleteView(ModuleAccessMixin, View):
+    """Suggestions for ``ContactSelectMultiple``: a few contacts whose name or email starts with or
+    contains what was typed, among those the user can see."""
+
+    module = "customers"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET.get("q", "")
+        if len(query) > 100:
+            return bad_request(request)
+        contacts = selectors.contact_autocomplete(user=request.user, query=query.strip()) if query.strip() else []
+        return render(
+            request, "customers/partials/_contact_options.html", {"contacts": contacts, "query": query.strip()}
+        )

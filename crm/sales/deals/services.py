@@ -410,3 +410,26 @@ def pipeline_save(
                 )
             stage.delete()
     return pipeline
+
+
+@transaction.atomic
+def named_create(*, actor: Any, model: type[LossReason] | type[Competitor], name: str) -> Any:
+    """Add a loss reason or a competitor by name (unique, case-insensitively)."""
+    _require_admin(actor)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Give it a name."))
+    if len(name) > 100:
+        raise ValidationError(_("At most %(count)d characters.") % {"count": 100})
+    if model.objects.filter(name__iexact=name).exists():
+        raise ValidationError(_("That name is already in the list."))
+    return model.objects.create(name=name)
+
+
+@transaction.atomic
+def named_delete(*, actor: Any, obj: LossReason | Competitor) -> None:
+    _require_admin(actor)
+    try:
+        obj.delete()
+    except ProtectedError:
+        raise ValidationError(_("“%(name)s” is used by deals and stays in the list.") % {"name": obj.name}) from None

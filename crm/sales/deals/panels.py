@@ -1,0 +1,99 @@
+"""What deals add to other pages: the customer 360 panel (deals and lifetime revenue), the stage
+changes on the customer timeline, and the search results."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from crm.core import access
+from crm.core.registry import SearchResult
+from crm.customers.activities.timeline import Cursor, TimelineItem, after_cursor
+from crm.customers.models import Company, Contact
+
+from ..choices import DealStatus
+from ..currency import RateBook
+from ..models import Deal, DealStageChange
+from . import selectors
+
+PANEL_DEALS = 5
+STAGE_CHANGE_TEMPLATE = "sales/deals/partials/_timeline_stage_change.html"
+
+
+def _customer_deals(*, user: Any, obj: Contact | Company) -> QuerySet[Deal]:
+    deals = selectors.deal_list(user=user)
+    if isinstance(obj, Company):
+        return deals.filter(company=obj)
+    return deals.filter(contacts=obj)
+
+
+def _sum_in_base(deals: QuerySet[Deal], rates: RateBook) -> Decimal:
+    total = Decimal("0")
+    for row in deals.order_by().values("currency").annotate(n=Count("id"), amount=Sum("amount")):
+        converted = rates.to_base(Decimal(row["amount"] or 0), row["currency"])
+        total += converted or 0
+    return total
+
+
+def customer_deals_context(*, user: Any, obj: Contact | Company) -> dict[str, Any] | None:
+    deals = _customer_deals(user=user, obj=obj)
+    shown = list(deals.select_related("stage").order_by("status", "-created_at", "-id")[: PANEL_DEALS + 1])
+    rates = RateBook()
+    is_company = isinstance(obj, Company)
+    count = len(shown) if len(shown) <= PANEL_DEALS else deals.count()
+    create_url = reverse("sales:deal_create") + (f"?company={obj.pk}" if is_company else f"?contact={obj.pk}")
+    if not is_company and getattr(obj, "company_id", None):
+        create_url += f"&company={obj.company_id}"
+    return {
+        "deals": shown[:PANEL_DEALS],
+        "more": max(0, count - PANEL_DEALS),
+        "lifetime_revenue": _sum_in_base(deals.filter(status=DealStatus.WON), rates),
+        "open_total": _sum_in_base(deals.filter(status=DealStatus.OPEN), rates),
+        "can_create": access.can(user, "sales", "create"),
+        "create_url": create_url,
+        "list_url": reverse("sales:deal_list") + (f"?company={obj.pk}" if is_company else ""),
+    }
+
+
+def fetch_stage_changes(
+    *, user: Any, obj: Any, types: set[str], after: Cursor | None, limit: int
+) -> list[TimelineItem]:
+    if not access.can(user, "sales", "view"):
+        return []
+    deals = _customer_deals(user=user, obj=obj).values("pk")
+    rows = (
+        DealStageChange.objects.filter(deal__in=deals)
+        .filter(after_cursor(after, source="deal", when_field="changed_at"))
+        .select_related("deal", "from_stage", "to_stage", "changed_by")
+        .order_by("-changed_at", "-id")[:limit]
+    )
+    return [TimelineItem(row.changed_at, "deal", row.pk, "deal", STAGE_CHANGE_TEMPLATE, row) for row in rows]
+
+
+def deal_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    condition = Q()
+    for word in query.split()[:5]:
+        condition &= Q(name__icontains=word)
+    deals = (
+        selectors.deal_list(user=user)
+        .filter(condition)
+        .select_related("company", "stage")
+        .order_by("-created_at")[:limit]
+    )
+    return [
+        SearchResult(
+            type_label=_("Deal"),
+            title=deal.name,
+            url=deal.get_absolute_url(),
+            subtitle=" · ".join(part for part in (deal.company.name if deal.company else "", deal.stage.name) if part),
+            score=2.0 if deal.name.lower().startswith(query.lower()) else 1.0,
+        )
+        for deal in deals
+    ]
