@@ -84,7 +84,9 @@ class RecordPanel:
     models: tuple[str, ...]
     context: Callable[..., dict[str, Any] | None]
     order: int = 100
-    column: str = "main"  # "main" (below the summary) or "side"
+    # "main" (below the summary), "side", or "summary": key facts inside the summary card (the
+    # template renders ``datagrid-item`` blocks: open deals, lifetime revenue, open tickets...)
+    column: str = "main"
 
 
 @dataclass(frozen=True)

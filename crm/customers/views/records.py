@@ -19,7 +19,7 @@ from crm.core.views.generic import ObjectActionView
 from ..custom_fields import selectors as custom_field_selectors
 from ..custom_fields.values import Display, display
 
-COLUMNS = ("main", "side")
+COLUMNS = ("main", "side", "summary")
 
 
 def record_panels(request: HttpRequest, obj: Any, model_label: str) -> dict[str, list[SafeString]]:

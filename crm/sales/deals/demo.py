@@ -20,7 +20,7 @@ from crm.customers.models import Company, Contact
 from ..choices import DealStatus, LeadSource, StageKind
 from ..models import Competitor, Deal, DealContact, DealStageChange, LossReason, Pipeline, Stage
 
-MONTHS = 24
+MONTHS = 36
 SALES_STAGES = (
     ("Qualification", 10, StageKind.OPEN),
     ("Needs analysis", 25, StageKind.OPEN),
@@ -45,7 +45,7 @@ def _seasonal(month_index: int, month: int) -> float:
     """Deals started in a month: a steady growth, a year-end peak and a summer dip."""
     trend = 1 + month_index * 0.025
     season = 1 + 0.35 * math.cos((month - 11.5) / 12 * 2 * math.pi)
-    return 14 * trend * season
+    return 20 * trend * season
 
 
 def _pipeline() -> Pipeline:
@@ -142,12 +142,15 @@ def build(*, stdout: Any = None) -> None:
             previous = stage
         last_move = changes[-1].changed_at
         stale = deal.status == DealStatus.OPEN and rng.random() < 0.2
+        worked = last_move
+        if deal.status == DealStatus.OPEN and not stale:
+            worked = max(last_move, now - dt.timedelta(days=rng.randint(0, 10)))
         # Bookkeeping of the generated history (the creation itself is journaled): a plain update.
         models.QuerySet.update(
             Deal.objects.filter(pk=deal.pk),
             created_at=created,
             stage_entered_at=last_move,
-            last_activity_at=last_move - dt.timedelta(days=40) if stale else last_move,
+            last_activity_at=min(last_move, now - dt.timedelta(days=40)) if stale else worked,
         )
     DealStageChange.objects.bulk_create(changes, batch_size=1000)
     _contacts(deals, rng)

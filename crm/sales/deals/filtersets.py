@@ -19,7 +19,12 @@ def _users(request: object) -> QuerySet:  # type: ignore[type-arg]
 
 
 class DealFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Name"), field_name="name", lookup_expr="icontains")
+    q = django_filters.CharFilter(
+        label=_("Name"),
+        field_name="name",
+        lookup_expr="icontains",
+        widget=django_filters.widgets.forms.TextInput(attrs={"placeholder": _("Search deals…"), "maxlength": 100}),
+    )
     pipeline = django_filters.ModelChoiceFilter(label=_("Pipeline"), queryset=Pipeline.objects.all())
     stage = django_filters.ModelChoiceFilter(label=_("Stage"), queryset=Stage.objects.all())
     status = django_filters.ChoiceFilter(label=_("Status"), choices=DealStatus.choices, empty_label=_("Any status"))

@@ -42,7 +42,6 @@ def _sum_in_base(deals: QuerySet[Deal], rates: RateBook) -> Decimal:
 def customer_deals_context(*, user: Any, obj: Contact | Company) -> dict[str, Any] | None:
     deals = _customer_deals(user=user, obj=obj)
     shown = list(deals.select_related("stage").order_by("status", "-created_at", "-id")[: PANEL_DEALS + 1])
-    rates = RateBook()
     is_company = isinstance(obj, Company)
     count = len(shown) if len(shown) <= PANEL_DEALS else deals.count()
     create_url = reverse("sales:deal_create") + (f"?company={obj.pk}" if is_company else f"?contact={obj.pk}")
@@ -51,11 +50,26 @@ def customer_deals_context(*, user: Any, obj: Contact | Company) -> dict[str, An
     return {
         "deals": shown[:PANEL_DEALS],
         "more": max(0, count - PANEL_DEALS),
-        "lifetime_revenue": _sum_in_base(deals.filter(status=DealStatus.WON), rates),
-        "open_total": _sum_in_base(deals.filter(status=DealStatus.OPEN), rates),
         "can_create": access.can(user, "sales", "create"),
         "create_url": create_url,
-        "list_url": reverse("sales:deal_list") + (f"?company={obj.pk}" if is_company else ""),
+        "list_url": _list_url(obj),
+    }
+
+
+def _list_url(obj: Contact | Company) -> str:
+    return reverse("sales:deal_list") + (f"?company={obj.pk}" if isinstance(obj, Company) else "")
+
+
+def customer_facts_context(*, user: Any, obj: Contact | Company) -> dict[str, Any] | None:
+    """Open deals (how many, how much) and lifetime revenue (won, in the company's currency)."""
+    deals = _customer_deals(user=user, obj=obj)
+    rates = RateBook()
+    open_deals = deals.filter(status=DealStatus.OPEN)
+    return {
+        "open_count": open_deals.count(),
+        "open_total": _sum_in_base(open_deals, rates),
+        "lifetime_revenue": _sum_in_base(deals.filter(status=DealStatus.WON), rates),
+        "list_url": _list_url(obj) + ("&" if isinstance(obj, Company) else "?") + "status=open",
     }
 
 

@@ -43,6 +43,17 @@ def register() -> None:
             column="side",
         )
     )
+    platform.register_panel(
+        RecordPanel(
+            key="deal-facts",
+            template="sales/deals/partials/_customer_facts.html",
+            module="sales",
+            models=("customers.contact", "customers.company"),
+            context=panels.customer_facts_context,
+            order=20,
+            column="summary",
+        )
+    )
     register_source(
         TimelineSource(
             key="deal",

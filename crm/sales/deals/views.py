@@ -27,6 +27,7 @@ from crm.core.views.generic import (
 from crm.customers.activities import selectors as activity_selectors
 from crm.customers.views.records import record_panels
 
+from ..choices import LeadSource
 from ..models import Deal
 from . import selectors, services
 from .filtersets import DealFilterSet
@@ -105,6 +106,7 @@ class DealDetailView(ObjectDetailView):
             "amount_display": money.format_money(deal.amount, deal.currency),
             "weighted_display": money.format_money(deal.weighted_amount, deal.currency),
             "stale": selectors.is_stale(deal, before=selectors.stale_before()),
+            "source_label": dict(LeadSource.choices).get(deal.source, deal.source),
             "panels": record_panels(request, deal, "sales.deal"),
             **permissions(request.user),
         }

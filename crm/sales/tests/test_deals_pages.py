@@ -229,9 +229,11 @@ def test_customer_360_shows_deals_and_lifetime_revenue(signed_in, rep, pipeline)
     won = stage(pipeline, "Won")
     make_deal(pipeline=pipeline, owner=rep, company=company, stage=won, status="won", amount=Decimal("700"))
     make_deal(pipeline=pipeline, owner=rep, company=company, amount=Decimal("300"), name="Open one")
-    body = signed_in.get(company.get_absolute_url()).content.decode()
+    response = signed_in.get(company.get_absolute_url())
+    body = response.content.decode()
     assert 'data-testid="customer-deals"' in body and "Open one" in body
-    assert "$700.00" in body
+    summary = response.context["panels"]["summary"][0]
+    assert 'data-testid="fact-lifetime-revenue"' in summary and "$700.00" in summary and "$300.00" in summary
 
 
 def test_deals_outside_my_scope_stay_hidden_everywhere(client, roles, pipeline):
