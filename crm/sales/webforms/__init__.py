@@ -1,0 +1,1 @@
+"""Web-to-lead forms: forms an administrator embeds on any website, whose submissions become leads."""
