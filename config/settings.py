@@ -373,6 +373,12 @@ SPECTACULAR_SETTINGS = {
         "KindEnum": "crm.customers.choices.ChannelKind",
         "TaskStatusEnum": "crm.customers.choices.TaskStatus",
         "StatusEnum": "crm.core.choices.JobStatus",
+        "LeadSourceEnum": "crm.sales.choices.LeadSource",
+        "LeadStatusEnum": "crm.sales.choices.LeadStatus",
+        "DealStatusEnum": "crm.sales.choices.DealStatus",  # the same values as a stage's kind
+        "QuoteStatusEnum": "crm.sales.choices.QuoteStatus",
+        "ForecastStatusEnum": "crm.sales.choices.ForecastStatus",
+        "ScoringKindEnum": "crm.sales.choices.ScoringKind",
     },
     # Swagger UI and ReDoc are served from the drf-spectacular-sidecar package, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -430,6 +436,14 @@ CRM_PHONE_REGION = os.environ.get("PHONE_REGION", "US")
 # The company's own currency (ISO 4217): reports, forecasts and quotas are in it; deals and quotes in
 # other currencies are converted with the exchange rates an administrator keeps under Settings.
 CRM_CURRENCY = os.environ.get("CRM_CURRENCY", "USD").upper()
+# Who sends quotes: the name (and optional address lines, separated by "|") printed on quote PDFs.
+CRM_COMPANY_NAME = os.environ.get("CRM_COMPANY_NAME", "Your company")
+CRM_COMPANY_ADDRESS = os.environ.get("CRM_COMPANY_ADDRESS", "")
+# Web-to-lead forms: submissions per visitor address, the least time a person takes to fill a form
+# in (faster is a robot), and the largest body accepted.
+WEB_FORM_RATE = os.environ.get("WEB_FORM_RATE", "20/h")
+WEB_FORM_MIN_FILL_SECONDS = int(os.environ.get("WEB_FORM_MIN_FILL_SECONDS", "3"))
+WEB_FORM_MAX_BODY_BYTES = int(os.environ.get("WEB_FORM_MAX_BODY_BYTES", str(64 * 1024)))
 # Imports: the largest file and the most rows one import may hold.
 CRM_IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1024)))
 CRM_IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1000000"))

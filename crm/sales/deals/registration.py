@@ -22,10 +22,10 @@ def register() -> None:
     journal.register(LossReason)
     journal.register(Competitor)
     for item in (
-        NavItem(_("Deals"), "sales:deal_list", "ti-briefcase", "sales", order=40),
-        NavItem(_("Board"), "sales:board_default", "ti-layout-kanban", "sales", order=41),
-        NavItem(_("Sales dashboard"), "sales:dashboard", "ti-chart-pie", "sales", order=45),
-        NavItem(_("Win/loss"), "sales:win_loss", "ti-chart-bar", "sales", order=46),
+        NavItem(_("Deals"), "sales:deal_list", "ti-briefcase", "sales", order=51),
+        NavItem(_("Board"), "sales:board_default", "ti-layout-kanban", "sales", order=52),
+        NavItem(_("Sales dashboard"), "sales:dashboard", "ti-chart-pie", "sales", order=56),
+        NavItem(_("Win/loss"), "sales:win_loss", "ti-chart-bar", "sales", order=57),
         NavItem(_("Pipelines"), "sales:pipeline_list", "ti-layout-kanban", "accounts", order=940, section="admin"),
     ):
         if all(existing.url_name != item.url_name for existing in platform.nav):
