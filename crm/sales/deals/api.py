@@ -21,6 +21,7 @@ from .serializers import (
     CompetitorSerializer,
     DealCloseSerializer,
     DealMoveSerializer,
+    DealProductSerializer,
     DealSerializer,
     DealStageChangeSerializer,
     LossReasonSerializer,
@@ -38,7 +39,13 @@ class DealViewSet(ScopedModelViewSet):
     filterset_class = DealFilterSet
     ordering_fields = ["id", "name", "amount", "expected_close_date", "created_at", "updated_at"]
     ordering = ["-created_at", "-id"]
-    action_permissions = {"move": "edit", "close": "edit", "stage_changes": "view"}
+    action_permissions = {
+        "move": "edit",
+        "close": "edit",
+        "stage_changes": "view",
+        "products": "view",  # adding one needs "edit": the service checks it
+        "product_remove": "edit",
+    }
 
     def create_service(self, *, actor: Any, data: dict[str, Any]) -> Deal:
         return services.deal_create(actor=actor, data=service_data(data))
@@ -88,6 +95,29 @@ class DealViewSet(ScopedModelViewSet):
             lost_to=payload.validated_data.get("lost_to"),
         )
         return Response(DealSerializer(deal, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=DealProductSerializer, responses=DealProductSerializer(many=True))
+    @action(detail=True, methods=["get", "post"], url_path="products")
+    def products(self, request: Request, pk: Any = None) -> Response:
+        """The deal's products (GET), or add one (POST): answers the deal's products."""
+        if request.method == "POST":
+            deal = self._editable(pk)
+            payload = DealProductSerializer(data=request.data)
+            payload.is_valid(raise_exception=True)
+            services.deal_product_add(actor=request.user, deal=deal, data=dict(payload.validated_data))
+            status = 201
+        else:
+            deal = self.get_object()
+            status = 200
+        lines = selectors.deal_product_lines(deal=deal)
+        return Response(DealProductSerializer(lines, many=True).data, status=status)
+
+    @extend_schema(responses={204: None})
+    @action(detail=True, methods=["delete"], url_path=r"products/(?P<line_id>[0-9]+)")
+    def product_remove(self, request: Request, pk: Any = None, line_id: Any = None) -> Response:
+        """Take a product off the deal."""
+        services.deal_product_remove(actor=request.user, deal=self._editable(pk), line_id=line_id)
+        return Response(status=204)
 
     @extend_schema(responses=DealStageChangeSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="stage-changes")

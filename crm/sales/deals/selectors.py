@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ..choices import DealStatus
 from ..currency import RateBook
-from ..models import Competitor, Deal, DealStageChange, LossReason, Pipeline, Stage
+from ..models import Competitor, Deal, DealStageChange, LossReason, Pipeline, Product, Stage
 
 
 def pipeline_list(*, active_only: bool = True) -> QuerySet[Pipeline]:
@@ -159,3 +159,18 @@ def is_stale(deal: Deal, *, before: datetime) -> bool:
         return False
     last = deal.last_activity_at or deal.stage_entered_at or deal.created_at
     return last is not None and last < before
+
+
+def product_for_deal(*, pk: Any) -> Product | None:
+    """An active product by id (products are the same for everyone who sees sales)."""
+    if not str(pk).isdigit():
+        return None
+    return Product.objects.filter(pk=int(pk), is_active=True).first()
+
+
+def product_choices() -> list[Product]:
+    return list(Product.objects.filter(is_active=True).order_by("name", "id").only("id", "name", "code")[:500])
+
+
+def deal_product_lines(*, deal: Deal) -> list[Any]:
+    return list(deal.product_lines.select_related("product").order_by("id"))

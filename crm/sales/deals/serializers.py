@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -13,7 +14,7 @@ from crm.core import money
 from crm.core.api.serializers import StrictFieldsMixin
 from crm.customers.models import Company, Contact
 
-from ..models import Competitor, Deal, DealStageChange, LossReason, Pipeline, Stage
+from ..models import Competitor, Deal, DealProduct, DealStageChange, LossReason, Pipeline, Product, Stage
 
 
 class StageSerializer(serializers.ModelSerializer):
@@ -129,6 +130,19 @@ class DealCloseSerializer(serializers.Serializer):
         if not attrs["won"] and not attrs.get("loss_reason"):
             raise serializers.ValidationError({"loss_reason": [_("Say why the deal was lost.")]})
         return attrs
+
+
+class DealProductSerializer(serializers.ModelSerializer):
+    """A product on a deal. Without ``unit_price`` the product's price in the default price book of the
+    deal's currency is taken."""
+
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.filter(is_active=True))
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=3, min_value=Decimal("0.001"), default=Decimal(1))
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+
+    class Meta:
+        model = DealProduct
+        fields = ["id", "product", "quantity", "unit_price"]
 
 
 class DealStageChangeSerializer(serializers.ModelSerializer):

@@ -22,7 +22,7 @@ from crm.core import access, money
 from crm.core.versioning import save_versioned
 
 from ..choices import DealStatus, StageKind
-from ..models import Competitor, Deal, DealContact, DealStageChange, LossReason, Pipeline, Stage
+from ..models import Competitor, Deal, DealContact, DealProduct, DealStageChange, LossReason, Pipeline, Product, Stage
 
 MODULE = "sales"
 DEAL_FIELDS = (
@@ -433,3 +433,74 @@ def named_delete(*, actor: Any, obj: LossReason | Competitor) -> None:
         obj.delete()
     except ProtectedError:
         raise ValidationError(_("“%(name)s” is used by deals and stays in the list.") % {"name": obj.name}) from None
+
+
+# --- products on a deal ------------------------------------------------------------------------------------
+
+
+MAX_PRODUCT_LINES = 200
+
+
+def _clean_product_line(deal: Deal, row: dict[str, Any]) -> DealProduct:
+    from ..quotes import selectors as quote_selectors
+
+    product = row.get("product")
+    if not isinstance(product, Product) or not product.is_active:
+        raise ValidationError({"products": [_("Choose an active product.")]})
+    try:
+        quantity = Decimal(str(row.get("quantity", "1")).strip() or "1")
+    except ArithmeticError:
+        raise ValidationError({"products": [_("Enter the quantity as a number.")]}) from None
+    if not quantity.is_finite() or quantity <= 0 or quantity > Decimal("999999999"):
+        raise ValidationError({"products": [_("The quantity must be more than zero.")]})
+    price = row.get("unit_price")
+    if price in (None, ""):
+        book = quote_selectors.price_book_default(currency=deal.currency)
+        price = quote_selectors.price_of(price_book=book, product=product)
+        if price is None:
+            raise ValidationError(
+                {
+                    "products": [
+                        _("“%(product)s” has no price in %(currency)s: enter the unit price.")
+                        % {"product": product.name, "currency": deal.currency}
+                    ]
+                }
+            )
+    else:
+        try:
+            price = money.parse_amount(price)
+        except ValidationError as exc:
+            raise ValidationError({"products": exc.messages}) from None
+    return DealProduct(
+        deal=deal,
+        product=product,
+        quantity=quantity.quantize(Decimal("0.001")),
+        unit_price=money.quantize(Decimal(price), deal.currency),
+    )
+
+
+@transaction.atomic
+def deal_product_add(*, actor: Any, deal: Deal, data: dict[str, Any]) -> DealProduct:
+    """Put a product on a deal (``product``, ``quantity``, and ``unit_price``; without a price, the
+    product's price in the default price book of the deal's currency)."""
+    _require(actor, "edit")
+    if deal.product_lines.count() >= MAX_PRODUCT_LINES:
+        raise ValidationError(
+            {"products": [_("A deal has at most %(count)d products.") % {"count": MAX_PRODUCT_LINES}]}
+        )
+    line = _clean_product_line(deal, data)
+    line.save()
+    return line
+
+
+@transaction.atomic
+def deal_product_remove(*, actor: Any, deal: Deal, line_id: Any) -> None:
+    _require(actor, "edit")
+    deleted, _rows = deal.product_lines.filter(pk=line_id).delete()
+    if not deleted:
+        raise ValidationError({"products": [_("That product is no longer on the deal.")]})
+
+
+def deal_products_total(deal: Deal) -> Decimal:
+    total = sum((line.quantity * line.unit_price for line in deal.product_lines.all()), start=Decimal("0"))
+    return money.quantize(total, deal.currency)

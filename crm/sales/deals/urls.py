@@ -11,6 +11,7 @@ urlpatterns = [
     path("deals/<int:pk>/delete/", views.DealDeleteView.as_view(), name="deal_delete"),
     path("deals/<int:pk>/move/", board.DealMoveView.as_view(), name="deal_move"),
     path("deals/<int:pk>/activities/", views.DealActivityView.as_view(), name="deal_activity"),
+    path("deals/<int:pk>/products/", views.DealProductsView.as_view(), name="deal_products"),
     path("board/", board.BoardRedirectView.as_view(), name="board_default"),
     path("board/<int:pk>/", board.BoardView.as_view(), name="board"),
     path("board/<int:pk>/stages/<int:stage>/", board.BoardColumnView.as_view(), name="board_column"),

@@ -107,6 +107,9 @@ class DealDetailView(ObjectDetailView):
             "weighted_display": money.format_money(deal.weighted_amount, deal.currency),
             "stale": selectors.is_stale(deal, before=selectors.stale_before()),
             "source_label": dict(LeadSource.choices).get(deal.source, deal.source),
+            "product_lines": selectors.deal_product_lines(deal=deal),
+            "products_total": services.deal_products_total(deal),
+            "product_choices": selectors.product_choices(),
             "panels": record_panels(request, deal, "sales.deal"),
             **permissions(request.user),
         }
@@ -248,3 +251,33 @@ class DealActivityView(ModuleAccessMixin, View):
             services.deal_touch(deal_ids=[deal.pk])
             messages.success(request, _("Activity logged."))
         return HttpResponseRedirect(deal.get_absolute_url() + "#activities")
+
+
+class DealProductsView(ModuleAccessMixin, View):
+    """Add a product to a deal, or remove one (``remove=<line id>``)."""
+
+    module = MODULE
+    permission_action = "edit"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        deal = get_object_or_404(selectors.deal_list(user=request.user, action="edit"), pk=pk)
+        try:
+            if request.POST.get("remove"):
+                services.deal_product_remove(actor=request.user, deal=deal, line_id=request.POST["remove"][:20])
+                messages.success(request, _("Product removed."))
+            else:
+                product = selectors.product_for_deal(pk=request.POST.get("product", ""))
+                services.deal_product_add(
+                    actor=request.user,
+                    deal=deal,
+                    data={
+                        "product": product,
+                        "quantity": request.POST.get("quantity", "1")[:30],
+                        "unit_price": request.POST.get("unit_price", "")[:30],
+                    },
+                )
+                messages.success(request, _("Product added."))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        return HttpResponseRedirect(deal.get_absolute_url() + "#products")

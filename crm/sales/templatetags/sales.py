@@ -26,3 +26,9 @@ def percent(value: Any, digits: int = 0) -> str:
     if value is None:
         return "—"
     return f"{float(value):.{int(digits)}f}%"
+
+
+@register.filter
+def mul(value: Any, other: Any) -> Decimal:
+    """``{{ line.quantity|mul:line.unit_price }}``: the product of two decimals."""
+    return Decimal(value) * Decimal(other)

@@ -110,3 +110,26 @@ def test_pipelines_list_with_stages(rep, pipeline):
         "Qualification",
         "Needs analysis",
     ]
+
+
+def test_products_on_a_deal(rep, pipeline):
+
+    from .factories import make_product
+
+    product = make_product(price="250.00")
+    deal = make_deal(pipeline=pipeline, owner=rep)
+    api = api_client(rep)
+    url = reverse("sales-api:deal-products", args=[deal.pk])
+    added = api.post(url, {"product": product.pk, "quantity": "2"}, format="json")
+    assert added.status_code == 201, added.content
+    assert added.json() == [
+        {"id": added.json()[0]["id"], "product": product.pk, "quantity": "2.000", "unit_price": "250.00"}
+    ]
+    assert api.post(url, {"product": product.pk, "quantity": "-1"}, format="json").status_code == 400
+    euro = make_deal(pipeline=pipeline, owner=rep, currency="EUR")
+    no_price = api.post(reverse("sales-api:deal-products", args=[euro.pk]), {"product": product.pk}, format="json")
+    assert no_price.status_code == 400 and "no price in EUR" in str(no_price.json())
+    line_id = added.json()[0]["id"]
+    assert api.delete(reverse("sales-api:deal-product-remove", args=[deal.pk, line_id])).status_code == 204
+    assert api.get(url).json() == []
+    assert deal.product_lines.count() == 0

@@ -293,3 +293,18 @@ def test_query_counts_are_pinned(signed_in, rep, pipeline, django_assert_max_num
         signed_in.get(reverse("sales:deal_list"))
     with django_assert_max_num_queries(30):
         signed_in.get(deal.get_absolute_url())
+
+
+def test_products_on_the_deal_page(signed_in, rep, pipeline):
+    from .factories import make_product
+
+    product = make_product(price="99.50")
+    deal = make_deal(pipeline=pipeline, owner=rep)
+    url = reverse("sales:deal_products", args=[deal.pk])
+    assert signed_in.post(url, {"product": product.pk, "quantity": "3"}).status_code == 302
+    body = signed_in.get(deal.get_absolute_url()).content.decode()
+    assert "$298.50" in body
+    signed_in.post(url, {"product": product.pk, "quantity": "zero"})
+    assert deal.product_lines.count() == 1
+    signed_in.post(url, {"remove": deal.product_lines.get().pk})
+    assert deal.product_lines.count() == 0
