@@ -88,27 +88,27 @@ def _choice_lookup(kind: str) -> dict[str, str]:
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             for value, label in choices.choices:
-                lookup[_fold(str(label))] = value
+                lookup[fold_text(str(label))] = value
     for value in choices.values:
-        lookup[_fold(value)] = value
-        lookup[_fold(value.replace("_", " "))] = value
+        lookup[fold_text(value)] = value
+        lookup[fold_text(value.replace("_", " "))] = value
     return lookup
 
 
 @lru_cache(maxsize=1)
-def _country_lookup() -> dict[str, str]:
+def country_lookup() -> dict[str, str]:
     from babel import Locale
 
     lookup: dict[str, str] = {}
     for locale in ("en", "zh_Hans"):
         for code, name in Locale.parse(locale).territories.items():
             if len(code) == 2 and code.isalpha():
-                lookup[_fold(name)] = code
-    lookup.update({_fold(alias): code for alias, code in _COUNTRY_ALIASES.items()})
+                lookup[fold_text(name)] = code
+    lookup.update({fold_text(alias): code for alias, code in _COUNTRY_ALIASES.items()})
     return lookup
 
 
-def _fold(text: str) -> str:
+def fold_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
@@ -197,7 +197,7 @@ class RowCleaner:
                 row.phones.append((number, kind))
 
     def _choice(self, key: str, value: str, lookup: dict[str, str], row: CleanRow, problems: list[str]) -> None:
-        found = lookup.get(_fold(value))
+        found = lookup.get(fold_text(value))
         if found is None:
             problems.append(
                 _("“%(value)s” is not a valid %(field)s.") % {"value": value[:100], "field": _label(key).lower()}
@@ -238,7 +238,7 @@ class RowCleaner:
         if len(text) == 2 and text.isascii() and text.isalpha():
             row.values["country"] = text.upper()
             return
-        code = _country_lookup().get(_fold(text))
+        code = country_lookup().get(fold_text(text))
         if code is None:
             problems.append(_("“%(value)s” is not a country; use a two-letter code such as CN.") % {"value": text[:60]})
         else:

@@ -23,8 +23,6 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from .xlsx import XlsxError, XlsxTable
-
 CHUNK = 1 << 20
 MAX_COLUMNS = 200
 DELIMITERS = (",", ";", "\t", "|")
@@ -314,6 +312,9 @@ def open_table(fileobj: Any, info: FileInfo, *, has_header: bool = True) -> Iter
     """The header and data rows of a CSV or XLSX file; blank rows are left out."""
     stream = binary(fileobj)
     if info.kind == "xlsx":
+        # openpyxl (and numpy, which it loads when present) only in the process that reads a workbook.
+        from .xlsx import XlsxError, XlsxTable
+
         try:
             workbook = XlsxTable(stream)
         except XlsxError:

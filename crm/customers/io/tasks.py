@@ -133,7 +133,8 @@ def _export(*, job: Job, progress: Any) -> dict[str, Any]:
 @shared_task(name="customers.import_uploads_sweep_task")
 def import_uploads_sweep_task(max_age_hours: int = 24) -> int:
     """Delete uploaded files that were never imported (the person left the mapping page), once they
-    are older than ``max_age_hours``; files of waiting or running imports are kept. The count deleted."""
+    are older than ``max_age_hours``; files of waiting or running jobs are kept, whatever module's
+    import they are (a job names its file in ``params["path"]``). The count deleted."""
     from datetime import timedelta
 
     from crm.core.choices import JobStatus
@@ -142,9 +143,10 @@ def import_uploads_sweep_task(max_age_hours: int = 24) -> int:
     cutoff = timezone.now() - timedelta(hours=max_age_hours)
     in_use = {
         str(params.get("path", ""))
-        for params in Job.objects.filter(
-            kind__in=IMPORT_KINDS, status__in=[JobStatus.PENDING, JobStatus.RUNNING]
-        ).values_list("params", flat=True)
+        for params in Job.objects.filter(status__in=[JobStatus.PENDING, JobStatus.RUNNING]).values_list(
+            "params", flat=True
+        )
+        if isinstance(params, dict)
     }
     deleted = 0
     try:

@@ -42,7 +42,7 @@ def _drafts(request: HttpRequest) -> dict[str, Any]:
     return dict(request.session.get(SESSION_KEY) or {})
 
 
-def _save_draft(request: HttpRequest, draft: dict[str, Any]) -> str:
+def save_draft(request: HttpRequest, draft: dict[str, Any]) -> str:
     drafts = _drafts(request)
     while len(drafts) >= MAX_DRAFTS:
         oldest = next(iter(drafts))
@@ -53,20 +53,20 @@ def _save_draft(request: HttpRequest, draft: dict[str, Any]) -> str:
     return token
 
 
-def _get_draft(request: HttpRequest, token: str) -> dict[str, Any]:
+def get_draft(request: HttpRequest, token: str) -> dict[str, Any]:
     draft = _drafts(request).get(token)
     if draft is None or not default_storage.exists(draft["path"]):
         raise Http404
     return draft
 
 
-def _drop_draft(request: HttpRequest, token: str) -> None:
+def drop_draft(request: HttpRequest, token: str) -> None:
     drafts = _drafts(request)
     drafts.pop(token, None)
     request.session[SESSION_KEY] = drafts
 
 
-def _store_and_inspect(uploaded: Any, *, expect: str) -> tuple[str, FileInfo]:
+def store_and_inspect(uploaded: Any, *, expect: str) -> tuple[str, FileInfo]:
     path = store_upload(uploaded)
     try:
         with default_storage.open(path, "rb") as handle:
@@ -96,7 +96,7 @@ class ContactImportView(ModuleAccessMixin, View):
         uploaded = form.cleaned_data["file"]
         has_header = bool(form.cleaned_data["has_header"])
         try:
-            path, info = _store_and_inspect(uploaded, expect="table")
+            path, info = store_and_inspect(uploaded, expect="table")
         except ImportFileError as exc:
             form.add_error("file", str(exc))
             return self.render(form, status=400)
@@ -107,7 +107,7 @@ class ContactImportView(ModuleAccessMixin, View):
             default_storage.delete(path)
             form.add_error("file", str(exc))
             return self.render(form, status=400)
-        token = _save_draft(
+        token = save_draft(
             request,
             {"path": path, "name": str(uploaded.name)[:200], "file": info.as_params(), "has_header": has_header},
         )
@@ -124,13 +124,13 @@ class ContactImportMapView(ModuleAccessMixin, View):
     permission_action = "create"
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        draft = _get_draft(request, token)
+        draft = get_draft(request, token)
         header, rows = self._read(draft)
         form = MappingForm(header=header)
         return self.render(token, draft, form, rows)
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        draft = _get_draft(request, token)
+        draft = get_draft(request, token)
         header, rows = self._read(draft)
         form = MappingForm(request.POST, header=header)
         if form.is_valid():
@@ -147,7 +147,7 @@ class ContactImportMapView(ModuleAccessMixin, View):
             except ValidationError as exc:
                 apply_validation_error(form, exc)
             else:
-                _drop_draft(request, token)
+                drop_draft(request, token)
                 return HttpResponseRedirect(reverse("customers:contact_import_job", args=[job.pk]))
         return self.render(token, draft, form, rows, status=400)
 
@@ -166,7 +166,7 @@ class ContactImportMapView(ModuleAccessMixin, View):
             "draft": draft,
             "info": FileInfo.from_params(draft["file"]),
             "form": form,
-            "columns": _columns(form, rows),
+            "columns": mapping_columns(form, rows),
             "preview": preview_rows(user=self.request.user, header=form.header, rows=rows, form=form),
         }
         return render(self.request, "customers/io/contact_import_map.html", context, status=status)
@@ -179,14 +179,14 @@ class ContactImportPreviewView(ContactImportMapView):
         raise Http404
 
     def post(self, request: HttpRequest, token: str) -> HttpResponse:
-        draft = _get_draft(request, token)
+        draft = get_draft(request, token)
         header, rows = self._read(draft)
         form = MappingForm(request.POST, header=header)
         context = {"preview": preview_rows(user=request.user, header=header, rows=rows, form=form), "form": form}
         return render(request, "customers/io/partials/_import_preview.html", context)
 
 
-def _columns(form: MappingForm, rows: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
+def mapping_columns(form: MappingForm, rows: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
     columns = []
     for index, field in enumerate(form.column_fields()):
         samples = [cells[index] for _n, cells in rows if index < len(cells) and cells[index].strip()][:3]
@@ -308,7 +308,7 @@ class ContactVCardImportView(ModuleAccessMixin, View):
             return self.render(form, status=400)
         uploaded = form.cleaned_data["file"]
         try:
-            path, info = _store_and_inspect(uploaded, expect="vcard")
+            path, info = store_and_inspect(uploaded, expect="vcard")
         except ImportFileError as exc:
             form.add_error("file", str(exc))
             return self.render(form, status=400)

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from .methods import METHODS, SEASON, SEASONAL_NAIVE, run_method
+from .codes import METHODS, SEASONAL_NAIVE
+from .methods import SEASON, run_method
 
 ORIGINS = 12
 HORIZON = 3

@@ -216,8 +216,8 @@ def accuracy() -> dict[str, Any]:
     except ImportError:
         return {"skipped": "pmdarima is not installed (it is a development dependency)"}
 
+    from .codes import SEASONAL_NAIVE
     from .engine import statistical_forecast
-    from .methods import SEASONAL_NAIVE
     from .services import single_threaded_blas
 
     series = [float(value) for value in load_wineind()]

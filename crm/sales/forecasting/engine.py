@@ -12,13 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from .backtest import HORIZON, ORIGINS, recommend, rolling_origin
-from .methods import METHODS, run_method
+from .codes import INSUFFICIENT, METHODS, OK
+from .methods import run_method
 
 MIN_HISTORY = 24
 MIN_NONZERO = 12
-
-OK = "ok"
-INSUFFICIENT = "insufficient"
 
 
 def statistical_forecast(

@@ -25,33 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.utils.translation import gettext_lazy as _
+
+from .codes import ETS, FAILED, LINEAR, NOT_CONVERGED, SEASONAL_NAIVE, TOO_SHORT
 
 SEASON = 12
 MIN_SEASONAL = 24  # months of history before a seasonal pattern is estimated
 LINEAR_WINDOW = 60  # the linear trend is fitted on the last five years at most
 Z80 = 1.2815515655446004
 Z95 = 1.959963984540054
-
-SEASONAL_NAIVE = "seasonal_naive"
-LINEAR = "linear"
-ETS = "ets"
-METHODS = (SEASONAL_NAIVE, LINEAR, ETS)
-METHOD_LABELS = {
-    SEASONAL_NAIVE: _("Seasonal naive"),
-    LINEAR: _("Linear regression"),
-    ETS: _("Exponential smoothing (ETS)"),
-}
-
-# Why a method gave no forecast (stored as a code, shown translated).
-NOT_CONVERGED = "not_converged"
-FAILED = "failed"
-TOO_SHORT = "too_short"
-ERROR_LABELS = {
-    NOT_CONVERGED: _("the model did not converge"),
-    FAILED: _("the model could not be fitted"),
-    TOO_SHORT: _("the history is too short for it"),
-}
 
 
 class MethodError(Exception):

@@ -14,8 +14,7 @@ from typing import Any
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .engine import INSUFFICIENT, OK
-from .methods import ERROR_LABELS, METHOD_LABELS, SEASONAL_NAIVE
+from .codes import ERROR_LABELS, INSUFFICIENT, METHOD_LABELS, OK, SEASONAL_NAIVE
 from .scopes import Scope
 from .series import WeightedPipeline, WonSeries, add_months, month_key
 

@@ -37,7 +37,6 @@ from ..choices import ForecastStatus
 from ..currency import RateBook
 from ..models import ForecastRun, Quota
 from . import results, selectors
-from .engine import statistical_forecast
 from .scopes import ALL, MODULE, Scope
 from .series import HORIZON, add_months, collect, empty_pipeline, empty_won, month_key, team_members
 
@@ -281,6 +280,8 @@ def forecast_compute(
         members=members,
     )
     index = [{"key": scope.key, "label": labels.get(scope, "")} for scope in scopes]
+    from .engine import statistical_forecast  # numpy and statsmodels: only in the worker that computes
+
     currency = base_currency()
     runs: list[ForecastRun] = []
     failed = 0

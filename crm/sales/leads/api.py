@@ -59,43 +59,7 @@ class LeadSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Lead
-        fields = [
-            "id",
-            "name",
-            "first_name",
-            "last_name",
-            "title",
-            "email",
-            "phone",
-            "company_name",
-            "website",
-            "industry",
-            "company_size",
-            "country",
-            "region",
-            "source",
-            "status",
-            "interest",
-            "notes",
-            "marketing_consent",
-            "owner",
-            "team",
-            "score",
-            "rule_score",
-            "model_score",
-            "score_reasons",
-            "assigned_at",
-            "touched_at",
-            "converted_at",
-            "converted_by",
-            "contact",
-            "company",
-            "deal",
-            "web_form",
-            "version",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.LEAD_FIELDS, *READ_ONLY[1:]]
         read_only_fields = READ_ONLY
 
 

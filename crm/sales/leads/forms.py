@@ -19,30 +19,11 @@ from crm.customers.phones import display_phone, normalize_phone
 
 from ..choices import AssignmentMethod, LeadSource, LeadStatus
 from ..models import Lead
+from . import services
 
 # Statuses a person picks; "converted" is reached by converting.
 PICKABLE_STATUSES = [(value, label) for value, label in LeadStatus.choices if value != LeadStatus.CONVERTED]
-EDITABLE = (
-    "first_name",
-    "last_name",
-    "name",
-    "title",
-    "email",
-    "phone",
-    "company_name",
-    "website",
-    "industry",
-    "company_size",
-    "country",
-    "region",
-    "source",
-    "status",
-    "interest",
-    "notes",
-    "marketing_consent",
-    "owner",
-    "team",
-)
+EDITABLE = services.LEAD_FIELDS  # the fields a person edits are the service's writable ones
 
 
 def _active_users() -> QuerySet[Any]:

@@ -14,6 +14,7 @@ def register() -> None:
     from ..models import AssignmentRule, Lead, SalesSettings
     from . import demo, selectors
     from . import tasks as _tasks  # noqa: F401 - registers the Celery tasks wherever Django starts (worker, beat)
+    from .io.tasks import LEAD_IMPORT, lead_import_task
 
     # The score is recomputed whenever rules or the model change, and "last worked" moves with every
     # call: both are bookkeeping, not edits anyone made. The round-robin cursor likewise.
@@ -42,6 +43,7 @@ def register() -> None:
         if all(existing.url_name != item.url_name for existing in platform.nav):
             platform.nav.append(item)
     platform.nav.sort(key=lambda entry: entry.order)
+    platform.register_job(LEAD_IMPORT, lead_import_task)
     platform.register_search(SearchProvider("leads", _("Leads"), "sales", selectors.lead_search))
     platform.register_demo(DemoBuilder("sales-leads", demo.build, order=35))
     register_list(

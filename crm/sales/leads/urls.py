@@ -1,6 +1,6 @@
 """Pages of leads, their conversion, the assignment rules and the sales settings ("sales" namespace)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import settings_views, views
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("leads/", views.LeadListView.as_view(), name="lead_list"),
     path("leads/new/", views.LeadFormView.as_view(), name="lead_create"),
     path("leads/bulk/", views.LeadBulkView.as_view(), name="lead_bulk"),
+    path("leads/import/", include("crm.sales.leads.io.urls")),
     path("leads/<int:pk>/", views.LeadDetailView.as_view(), name="lead_detail"),
     path("leads/<int:pk>/edit/", views.LeadFormView.as_view(), name="lead_edit"),
     path("leads/<int:pk>/delete/", views.LeadDeleteView.as_view(), name="lead_delete"),

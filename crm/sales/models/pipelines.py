@@ -164,6 +164,9 @@ class Deal(OwnedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["stage", "rank", "id"], name="deal_board_idx"),
+            # The list's and the API's default order, alone and after the usual status filter.
+            models.Index(fields=["-created_at", "-id"], name="deal_created_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="deal_status_created_idx"),
             models.Index(fields=["pipeline", "status", "expected_close_date"], name="deal_pipeline_close_idx"),
             models.Index(fields=["status", "closed_on"], name="deal_closed_idx"),
             models.Index(fields=["owner", "status"], name="deal_owner_status_idx"),

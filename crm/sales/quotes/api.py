@@ -28,7 +28,6 @@ from ..choices import QuoteStatus
 from ..models import ExchangeRate, PriceBook, PriceBookEntry, Product, Quote, QuoteLine
 from . import mail, selectors, services
 from .catalog import services as catalog_services
-from .pdf import render_quote_pdf
 from .serializers import (
     ExchangeRateSerializer,
     PriceBookSerializer,
@@ -284,6 +283,8 @@ class QuoteViewSet(ScopedModelViewSet):
     def pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The quote as a PDF document."""
         quote = self.get_object()
+        from .pdf import render_quote_pdf  # reportlab: loaded only when a PDF is made
+
         response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf", status=status.HTTP_200_OK)
         response["Content-Disposition"] = f'attachment; filename="{mail.attachment_name(quote)}"'
         return response

@@ -15,3 +15,11 @@ def plain(value: Decimal | None) -> str:
 def percent(value: Decimal | None) -> str:
     """``"10%"``, or ``"—"`` for nothing."""
     return f"{plain(value)}%" if value else "—"
+
+
+def company_name() -> str:
+    """The sender printed on quotes and their emails (``CRM_COMPANY_NAME``)."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    return str(getattr(settings, "CRM_COMPANY_NAME", "") or _("Your company"))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from crm.core.money import format_money
 
 from ..models import Quote
-from .pdf import company_name, render_quote_pdf
+from .display import company_name
 
 
 def sender_name(user: Any) -> str:
@@ -57,5 +57,7 @@ def quote_email(*, quote: Quote, sender: Any, subject: str, message: str) -> Ema
         to=[quote.contact.email],
         reply_to=reply_to,
     )
+    from .pdf import render_quote_pdf  # reportlab: loaded only when a PDF is made
+
     email.attach(attachment_name(quote), render_quote_pdf(quote), "application/pdf")
     return email

@@ -33,6 +33,7 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from crm.core.money import format_money
 
 from ..models import Quote, QuoteLine
+from .display import company_name
 
 CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
@@ -46,10 +47,6 @@ MUTED = colors.HexColor("#6b7280")
 RULE = colors.HexColor("#d1d5db")
 BAND = colors.HexColor("#f3f4f6")
 ACCENT = colors.HexColor("#206bc4")
-
-
-def company_name() -> str:
-    return str(getattr(settings, "CRM_COMPANY_NAME", "") or _("Your company"))
 
 
 @lru_cache(maxsize=1)

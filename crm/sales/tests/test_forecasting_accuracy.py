@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from pmdarima.datasets import load_wineind
 
-from crm.sales.forecasting.engine import OK, statistical_forecast
-from crm.sales.forecasting.methods import SEASONAL_NAIVE
+from crm.sales.forecasting.codes import OK, SEASONAL_NAIVE
+from crm.sales.forecasting.engine import statistical_forecast
 
 
 def test_the_recommended_method_beats_seasonal_naive_on_australian_wine_sales():

@@ -123,7 +123,7 @@ def test_a_scope_that_fails_is_stored_as_failed_and_the_others_are_kept(monkeypa
             raise RuntimeError("boom")
         return real(values, **kwargs)
 
-    monkeypatch.setattr(services, "statistical_forecast", flaky)
+    monkeypatch.setattr(engine, "statistical_forecast", flaky)
     summary = services.forecast_compute(today=history.today)
     assert summary["failed"] == 1
     statuses = list(ForecastRun.objects.values_list("status", flat=True))

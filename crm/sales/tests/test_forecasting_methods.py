@@ -9,13 +9,9 @@ import numpy as np
 import pytest
 
 from crm.sales.forecasting.backtest import errors, recommend, rolling_origin
-from crm.sales.forecasting.engine import INSUFFICIENT, OK, statistical_forecast
+from crm.sales.forecasting.codes import ETS, INSUFFICIENT, LINEAR, METHODS, NOT_CONVERGED, OK, SEASONAL_NAIVE
+from crm.sales.forecasting.engine import statistical_forecast
 from crm.sales.forecasting.methods import (
-    ETS,
-    LINEAR,
-    METHODS,
-    NOT_CONVERGED,
-    SEASONAL_NAIVE,
     ets,
     linear_regression,
     run_method,

@@ -28,7 +28,6 @@ from .. import mail, pricing, selectors, services
 from ..display import percent, plain
 from ..forms import LINE_PREFIX, LineForm, QuoteForm, SendForm, apply_quote_errors, line_formset, line_rows
 from ..forms import product_choices as line_product_choices
-from ..pdf import render_quote_pdf
 from . import deal_url
 
 MODULE = "sales"
@@ -121,6 +120,8 @@ class QuotePdfView(_QuoteMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         quote = self.get_quote(pk)
+        from ..pdf import render_quote_pdf  # reportlab: loaded only when a PDF is made
+
         response = HttpResponse(render_quote_pdf(quote), content_type="application/pdf")
         disposition = "inline" if request.GET.get("inline") else "attachment"
         response["Content-Disposition"] = f'{disposition}; filename="{mail.attachment_name(quote)}"'
