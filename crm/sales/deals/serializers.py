@@ -17,7 +17,13 @@ from crm.customers.models import Company, Contact
 from ..models import Competitor, Deal, DealProduct, DealStageChange, LossReason, Pipeline, Product, Stage
 
 
+# Small integers get the same bounds on every database (Django's own depend on the connection).
+ORDER = {"min_value": 0, "max_value": 32767, "read_only": True}
+
+
 class StageSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(**ORDER)  # type: ignore[arg-type]
+
     class Meta:
         model = Stage
         fields = ["id", "name", "order", "probability", "kind"]
@@ -27,6 +33,7 @@ class PipelineSerializer(serializers.ModelSerializer):
     """A pipeline with its stages in order."""
 
     stages = StageSerializer(many=True, read_only=True)
+    order = serializers.IntegerField(**ORDER)  # type: ignore[arg-type]
 
     class Meta:
         model = Pipeline

