@@ -8,6 +8,7 @@ and let the person search the rest as they type, from an endpoint that answers a
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from django import forms
@@ -22,8 +23,22 @@ SELECTED = mark_safe(" selected")
 
 
 def option_tags(choices: Iterable[tuple[Any, Any]], selected: set[str]) -> SafeString:
-    rows = ((value, SELECTED if str(value) in selected else "", label) for value, label in choices)
+    pairs = tuple(choices)
+    if len(pairs) > 50 and all(type(value) is str and type(label) is str for value, label in pairs):
+        # Long lists of plain texts (every country, by name in the reader's language) are the same on
+        # every page: escaped once, then remembered.
+        return _remembered_option_tags(pairs, frozenset(selected))
+    return _option_tags(pairs, selected)
+
+
+def _option_tags(pairs: Iterable[tuple[Any, Any]], selected: set[str] | frozenset[str]) -> SafeString:
+    rows = ((value, SELECTED if str(value) in selected else "", label) for value, label in pairs)
     return format_html_join("", '<option value="{}"{}>{}</option>', rows)
+
+
+@lru_cache(maxsize=64)
+def _remembered_option_tags(pairs: tuple[tuple[str, str], ...], selected: frozenset[str]) -> SafeString:
+    return _option_tags(pairs, selected)
 
 
 class FastSelect(forms.Select):
