@@ -16,7 +16,6 @@ from crm.customers.models import Company, Contact
 
 from ..models import Competitor, Deal, DealProduct, DealStageChange, LossReason, Pipeline, Product, Stage
 
-
 # Small integers get the same bounds on every database (Django's own depend on the connection).
 ORDER = {"min_value": 0, "max_value": 32767, "read_only": True}
 
