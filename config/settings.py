@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -84,10 +85,12 @@ INSTALLED_APPS = [
     "crm.accounts",
     "crm.customers",
     "crm.sales",
+    "crm.dataprotection",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "crm.core.security.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "crm.core.middleware.RequestIdMiddleware",
     "crm.core.middleware.RejectBadInputMiddleware",
@@ -105,6 +108,7 @@ MIDDLEWARE = [
     "crm.core.middleware.JournalContextMiddleware",
     "axes.middleware.AxesMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    "crm.core.security.middleware.ApiAuthFailureLimitMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -379,6 +383,8 @@ SPECTACULAR_SETTINGS = {
         "QuoteStatusEnum": "crm.sales.choices.QuoteStatus",
         "ForecastStatusEnum": "crm.sales.choices.ForecastStatus",
         "ScoringKindEnum": "crm.sales.choices.ScoringKind",
+        "PrivacyRequestKindEnum": "crm.dataprotection.choices.RequestKind",
+        "PrivacyRequestStatusEnum": "crm.dataprotection.choices.RequestStatus",
     },
     # Swagger UI and ReDoc are served from the drf-spectacular-sidecar package, never a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -394,6 +400,32 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content-Security-Policy (django-csp, sent by crm.core.security.middleware): scripts only from this
+# site's own files (no inline script, no eval); styles from this site plus inline style attributes,
+# which a few pages use for widths computed on the server (progress bars).
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+    }
+}
+# Pages that need more than the policy above, by path prefix: Swagger UI starts with an inline script.
+CRM_CSP_PATH_UPDATES: dict[str, dict[str, Any]] = {"/api/docs/": {"script-src": [UNSAFE_INLINE]}}
+CRM_PERMISSIONS_POLICY = os.environ.get("PERMISSIONS_POLICY", "camera=(), microphone=(), geolocation=()")
+# API requests with a refused token, per address (a token guesser never reaches the per-token throttle).
+API_AUTH_FAILURE_RATE = os.environ.get("API_AUTH_FAILURE_RATE", "30/m")
+# The audit chain: on PostgreSQL an id gap is sealed over once the entry after it is this old (a
+# transaction still running may hold the missing id). Longer than the longest write transaction.
+CRM_AUDIT_SEAL_GRACE_SECONDS = int(os.environ.get("AUDIT_SEAL_GRACE_SECONDS", "300"))
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
@@ -419,6 +451,7 @@ CSRF_FAILURE_VIEW = "crm.core.views.errors.csrf_failure"
 # Periodic work (synced into django-celery-beat's tables, where administrators can see it).
 CELERY_BEAT_SCHEDULE = {
     "requeue-stale-jobs": {"task": "core.jobs_requeue_stale_task", "schedule": 120.0},
+    "seal-audit-log": {"task": "core.audit_seal_task", "schedule": 60.0},
     "send-task-reminders": {"task": "customers.task_reminders_send_task", "schedule": 60.0},
     "sweep-import-uploads": {"task": "customers.import_uploads_sweep_task", "schedule": 3600.0},
     "scan-duplicates": {"task": "customers.duplicates_scan_task", "schedule": 6 * 3600.0},

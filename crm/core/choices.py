@@ -6,6 +6,7 @@ class JournalAction(models.TextChoices):
     CREATE = "create", _("Created")
     UPDATE = "update", _("Updated")
     DELETE = "delete", _("Deleted")
+    EXPORT = "export", _("Exported")
 
 
 class ChangeSource(models.TextChoices):

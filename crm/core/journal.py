@@ -182,6 +182,16 @@ def _write(entries: list[tuple[Any, ...]], using: str) -> None:
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
 
 
+def record_event(
+    model: type[models.Model], pk: Any, repr_: str, action: str, changes: dict[str, Any], *, using: str | None = None
+) -> None:
+    """One journal row for something that is not a change of a record (an export), by the same INSERT
+    as the changes, with who and by which path from the current change context."""
+    from .models import JournalEntry
+
+    _write([_entry(model, pk, repr_, action, changes)], using or router.db_for_write(JournalEntry))
+
+
 def _repr(obj: models.Model) -> str:
     try:
         return str(obj)

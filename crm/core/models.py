@@ -82,6 +82,13 @@ class JournalEntry(models.Model):
     object_repr = models.CharField(_("record"), max_length=200, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     request_id = models.CharField(max_length=32, blank=True)
+    # The audit chain (crm.core.security.audit_chain): filled in by the sealing step, in id order, so
+    # that writing an entry stays one plain INSERT. Empty until the entry is sealed.
+    prev_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
+    # SHA-256 of the entry's own fields when it was sealed: the chain links these, so that a privacy
+    # erasure may blank an entry's values later without breaking the chain (see security.audit_chain).
+    content_hash = models.CharField(max_length=64, blank=True, default="", db_default="", editable=False)
 
     class Meta:
         verbose_name = _("journal entry")
@@ -95,6 +102,22 @@ class JournalEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_repr}"
+
+
+class JournalSeal(models.Model):
+    """The head of the audit chain: the last sealed journal entry and its hash (one row)."""
+
+    last_id = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True, default="")
+    sealed_count = models.BigIntegerField(default=0)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain seal")
+        verbose_name_plural = _("audit chain seals")
+
+    def __str__(self) -> str:
+        return f"#{self.last_id} {self.last_hash[:12]}"
 
 
 class Job(models.Model):

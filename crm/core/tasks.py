@@ -16,6 +16,7 @@ from . import access
 from .choices import JobStatus
 from .models import Job
 from .registry import platform
+from .security.tasks import audit_seal_task  # noqa: F401  (the worker finds tasks in this module)
 from .services import JOB_LEASE, _enqueue, job_run
 
 AUDIT_EXPORT = "audit_export"
@@ -71,6 +72,17 @@ def _audit_export(*, job: Job, progress: Any) -> dict[str, Any]:
         job.result_file.delete(save=False)  # a retried run replaces its earlier file
     job.result_file.save(name, ContentFile(content), save=False)
     Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
+    from .models import JournalEntry
+    from .security.audit import record_export
+
+    record_export(
+        model=JournalEntry,
+        fmt="csv",
+        rows=len(rows),
+        filters=job.params.get("filters") or {},
+        object_id=job.pk,
+        label=name,
+    )
     return {"rows": len(rows), "file_name": name}
 
 

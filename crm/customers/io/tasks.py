@@ -127,7 +127,20 @@ def _export(*, job: Job, progress: Any) -> dict[str, Any]:
             fmt=str(job.params.get("format", "csv")),
             filters=dict(job.params.get("filters") or {}),
         )
-        return run_export(job=job, user=user, spec=spec, progress=progress)
+        result = run_export(job=job, user=user, spec=spec, progress=progress)
+    from crm.core.security.audit import record_export
+
+    from ..models import Company, Contact
+
+    record_export(
+        model=Contact if spec.model == "contacts" else Company,
+        fmt=spec.fmt,
+        rows=int(result.get("rows", 0)),
+        filters=spec.filters,
+        object_id=job.pk,
+        label=str(result.get("file_name", "")),
+    )
+    return result
 
 
 @shared_task(name="customers.import_uploads_sweep_task")

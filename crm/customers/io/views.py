@@ -418,6 +418,9 @@ class ContactVCardView(ModuleAccessMixin, View):
         if contact is None:
             raise Http404
         text = contact_vcard(contact, emails=contact.emails.all(), phones=contact.phones.all())
+        from crm.core.security.audit import record_export
+
+        record_export(model=type(contact), fmt="vcf", rows=1, object_id=contact.pk, label=str(contact)[:200])
         response = HttpResponse(text.encode("utf-8"), content_type="text/vcard; charset=utf-8")
         name = (contact.name or "").replace("/", " ").strip() or f"contact-{contact.pk}"
         response["Content-Disposition"] = content_disposition_header(True, f"{name[:80]}.vcf")
