@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("crm.accounts.api.urls")),
     path("", include("crm.customers.api.urls")),
     path("", include("crm.sales.api.urls")),
+    path("", include("crm.dataprotection.api")),
 ]
 
 urlpatterns = [
@@ -25,5 +26,6 @@ urlpatterns = [
     path("", include("crm.accounts.urls")),
     path("", include("crm.customers.urls")),
     path("sales/", include("crm.sales.urls")),
+    path("privacy/", include("crm.dataprotection.urls")),
     path("", include("crm.core.urls")),
 ]

@@ -72,3 +72,72 @@ class CustomersConfig(AppConfig):
             view="crm.customers.views.companies.CompanyListView",
             defaults={"sort": "name"},
         )
+        self._register_personal_data()
+
+    @staticmethod
+    def _register_personal_data() -> None:
+        """What privacy requests export and erase about a contact (see crm.core.privacy)."""
+        from django.db.models import Q
+
+        from crm.core import privacy
+        from crm.core.privacy import ANONYMISE, DELETE, PersonalData, Subject, erased_name, erased_text
+
+        from .models import Activity, Contact, ContactEmail, ContactPhone, PastCompany, Task
+
+        def by_email(email: str):  # type: ignore[no-untyped-def]
+            return Contact.objects.filter(Q(email__iexact=email) | Q(emails__email__iexact=email)).distinct()
+
+        privacy.register_subject(
+            Subject(
+                "contact",
+                _("Contact"),
+                Contact,
+                find_by_email=by_email,
+                search=lambda q: by_email(q) if "@" in q else Contact.objects.filter(name__icontains=q),
+                emails=lambda c: [e for e in {c.email, *c.emails.values_list("email", flat=True)} if e],
+            )
+        )
+        blank = {"street": "", "city": "", "region": "", "postal_code": "", "date_of_birth": None, "custom": {}}
+        person = {"first_name": "", "last_name": "", "full_name": erased_name, "name": erased_name, "title": ""}
+        channels = {"email": "", "phone": ""}
+        privacy.register(
+            PersonalData(
+                "contact",
+                Contact,
+                find=lambda c: Contact.objects.filter(pk=c.pk),
+                erase=ANONYMISE,
+                anonymise={**person, **channels, **blank},
+                order=900,
+            )
+        )
+        for model in (ContactEmail, ContactPhone, PastCompany):
+            privacy.register(
+                PersonalData(
+                    "contact",
+                    model,
+                    find=lambda c, m=model: m.objects.filter(contact=c),
+                    erase=DELETE,
+                    journal_link="contact",
+                    order=500,
+                )
+            )
+        privacy.register(
+            PersonalData(
+                "contact",
+                Activity,
+                find=lambda c: Activity.objects.filter(contact=c),
+                erase=ANONYMISE,
+                anonymise={"subject": erased_text, "body": erased_text, "location": ""},
+                journal_link="contact",
+            )
+        )
+        privacy.register(
+            PersonalData(
+                "contact",
+                Task,
+                find=lambda c: Task.objects.filter(contact=c),
+                erase=ANONYMISE,
+                anonymise={"title": erased_text, "notes": ""},
+                journal_link="contact",
+            )
+        )

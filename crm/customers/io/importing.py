@@ -35,6 +35,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.core import privacy
 from crm.core.exports import safe_cell
 
 from ..choices import ContactSource
@@ -171,6 +172,8 @@ class ContactImporter:
         for row in rows:
             clean, problems = self.cleaner.clean(row.values)
             problems = row.problems + problems
+            if clean is not None and privacy.suppressed(email for email, _kind in clean.emails):
+                problems = [*problems, privacy.suppressed_message()]
             checked.append((row, None if problems else clean, problems))
         return checked
 

@@ -64,3 +64,18 @@ def register() -> None:
         )
     )
     platform.register_demo(DemoBuilder("sales-deals", demo.build, order=30))
+    _register_personal_data()
+
+
+def _register_personal_data() -> None:
+    """Deals a contact takes part in (or a lead became) are part of what a privacy request exports;
+    an erasure keeps them (amounts and dates are the company's figures; the contact is anonymised)."""
+    from crm.core import privacy
+    from crm.core.privacy import KEEP, PersonalData
+
+    from ..models import Deal
+
+    privacy.register(
+        PersonalData("contact", Deal, find=lambda contact: Deal.objects.filter(contacts=contact), erase=KEEP)
+    )
+    privacy.register(PersonalData("lead", Deal, find=lambda lead: Deal.objects.filter(leads=lead), erase=KEEP))

@@ -56,3 +56,68 @@ def register() -> None:
         columns=(),
         defaults={"sort": "-created"},
     )
+    register_personal_data()
+
+
+def register_personal_data() -> None:
+    """What privacy requests export and erase about a lead, and the leads of a contact (crm.core.privacy)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
+
+    from crm.core import privacy
+    from crm.core.privacy import ANONYMISE, PersonalData, Subject, erased_name, erased_text
+    from crm.customers.models import Activity
+
+    from ..models import Lead
+
+    privacy.register_subject(
+        Subject(
+            "lead",
+            _("Lead"),
+            Lead,
+            find_by_email=lambda email: Lead.objects.filter(email__iexact=email),
+            search=lambda q: (
+                Lead.objects.filter(email__iexact=q) if "@" in q else Lead.objects.filter(name__icontains=q)
+            ),
+            emails=lambda lead: [lead.email] if lead.email else [],
+        )
+    )
+    anonymised = {
+        **dict.fromkeys(("first_name", "last_name", "title", "email", "phone", "notes", "interest"), ""),
+        "name": erased_name,
+        "marketing_consent": False,
+    }
+    activity_texts = {"subject": erased_text, "body": erased_text, "location": ""}
+
+    def lead_activities(leads):  # type: ignore[no-untyped-def]
+        kind = ContentType.objects.get_for_model(Lead)
+        return Activity.objects.filter(related_type=kind, related_id__in=leads.values("pk"))
+
+    def contact_leads(contact):  # type: ignore[no-untyped-def]
+        emails = {contact.email, *contact.emails.values_list("email", flat=True)} - {""}
+        by_email = Q()
+        for email in emails:
+            by_email |= Q(email__iexact=email)
+        return Lead.objects.filter(Q(contact=contact) | by_email) if emails else Lead.objects.filter(contact=contact)
+
+    one = lambda lead: Lead.objects.filter(pk=lead.pk)  # noqa: E731
+    privacy.register(PersonalData("lead", Lead, find=one, erase=ANONYMISE, anonymise=anonymised, order=900))
+    privacy.register(
+        PersonalData(
+            "lead", Activity, find=lambda lead: lead_activities(one(lead)), erase=ANONYMISE, anonymise=activity_texts
+        )
+    )
+    # A contact's leads: the one converted into them and any with one of their email addresses (found
+    # before the contact's addresses are deleted).
+    privacy.register(PersonalData("contact", Lead, find=contact_leads, erase=ANONYMISE, anonymise=anonymised, order=40))
+    privacy.register(
+        PersonalData(
+            "contact",
+            Activity,
+            find=lambda c: lead_activities(contact_leads(c)),
+            erase=ANONYMISE,
+            anonymise=activity_texts,
+            key="contact:sales.lead-activities",
+            order=45,
+        )
+    )

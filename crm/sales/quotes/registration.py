@@ -45,3 +45,17 @@ def register() -> None:
             order=10,
         )
     )
+    _register_personal_data()
+
+
+def _register_personal_data() -> None:
+    """Quotes addressed to a contact are exported with their data; an erasure keeps them (the contact
+    they name is anonymised)."""
+    from crm.core import privacy
+    from crm.core.privacy import KEEP, PersonalData
+
+    from ..models import Quote
+
+    privacy.register(
+        PersonalData("contact", Quote, find=lambda contact: Quote.objects.filter(contact=contact), erase=KEEP)
+    )

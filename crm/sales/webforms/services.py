@@ -26,7 +26,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from crm.core import access
+from crm.core import access, privacy
 from crm.core.versioning import save_versioned
 
 from ..choices import LeadSource
@@ -207,6 +207,8 @@ def web_form_submit(*, form: LeadForm, data: dict[str, Any], consent: bool = Fal
         for name, value in data.items()
         if name in form.fields and value not in (None, "")
     }
+    if consent and privacy.is_suppressed(str(values.get("email") or "")):
+        consent = False  # an erased person's address is not signed up for marketing again
     if consent and form.double_opt_in and not values.get("email"):
         raise ValidationError({"email": [_("Enter your email address: we send the confirmation there.")]})
     values["name"] = _lead_name(values)[:200]

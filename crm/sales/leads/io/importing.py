@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from crm.core import privacy
 from crm.customers.io.importing import RejectedRows, SourceRow
 
 from .. import services as lead_services
@@ -67,11 +68,15 @@ class LeadImporter:
             if not write:
                 _data, _lead, problems = self.cleaner.check(row.values)
                 problems = row.problems + problems
+                if not problems and privacy.is_suppressed(str((_data or {}).get("email") or "")):
+                    problems = [privacy.suppressed_message()]
             else:
                 data, problems = self.cleaner.data(row.values)
                 if problems:  # listed with the service's own objections to the rest of the row
                     _data, _lead, problems = self.cleaner.check(row.values)
                 problems = row.problems + problems
+                if not problems and privacy.is_suppressed(str(data.get("email") or "")):
+                    problems = [privacy.suppressed_message()]
                 if not problems:
                     try:
                         # lead_create is atomic: nested here, it is a savepoint that a refusal rolls back.

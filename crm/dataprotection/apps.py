@@ -1,0 +1,47 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DataProtectionConfig(AppConfig):
+    name = "crm.dataprotection"
+    label = "dataprotection"
+    verbose_name = _("Data protection")
+
+    def ready(self) -> None:
+        from crm.core import journal, privacy
+        from crm.core.registry import Module, NavItem, RecordPanel, platform
+
+        from . import panels, selectors
+        from . import tasks as _tasks  # registers the Celery tasks wherever Django starts (worker, beat)
+        from .models import PrivacyRequest
+
+        # The ids an erasure works through are bookkeeping, not a change anyone made.
+        journal.register(PrivacyRequest, exclude=["state"])
+        # Administrators get every action of a new module; no other built-in role gets any.
+        platform.register_module(
+            Module(key="dataprotection", label=_("Data privacy"), order=90, defaults={}),
+            nav=[
+                NavItem(
+                    _("Privacy requests"),
+                    "dataprotection:request_list",
+                    "ti-shield-lock",
+                    "dataprotection",
+                    order=960,
+                    section="admin",
+                )
+            ],
+        )
+        platform.register_job(_tasks.PRIVACY_EXPORT, _tasks.privacy_export_task)
+        platform.register_job(_tasks.PRIVACY_ERASE, _tasks.privacy_erase_task)
+        platform.register_panel(
+            RecordPanel(
+                key="privacy",
+                template="dataprotection/panel_privacy.html",
+                module="dataprotection",
+                models=("customers.contact",),
+                context=panels.privacy_context,
+                order=200,
+                column="side",
+            )
+        )
+        privacy.privacy.register_suppression(selectors.suppressed_hashes)

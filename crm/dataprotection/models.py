@@ -1,0 +1,131 @@
+"""Privacy requests (export, correct, erase), the people erased, and the suppression list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.querysets import ScopedQuerySet
+
+from .choices import RequestKind, RequestStatus
+
+DUE_DAYS = 30
+
+
+def default_due() -> object:
+    return timezone.now() + timedelta(days=DUE_DAYS)
+
+
+class PrivacyRequest(models.Model):
+    """A person asked what the CRM holds about them, to correct it or to erase it. Answered within
+    ``DUE_DAYS`` days; who handled it, when and with what outcome is kept.
+
+    ``outcome`` holds counts (journaled); ``state`` holds the ids an erasure is working through (not
+    journaled: only ids, no personal data).
+    """
+
+    access_module = "dataprotection"
+    access_data_scoped = False
+
+    kind = models.CharField(_("request"), max_length=8, choices=RequestKind.choices)
+    subject_kind = models.CharField(_("person type"), max_length=32)
+    subject_id = models.PositiveBigIntegerField(_("person id"))
+    subject_label = models.CharField(_("person"), max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
+    due_at = models.DateTimeField(_("due"), default=default_due)
+    status = models.CharField(_("status"), max_length=8, choices=RequestStatus.choices, default=RequestStatus.OPEN)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    outcome = models.JSONField(_("outcome"), default=dict, blank=True)
+    state = models.JSONField(default=dict, blank=True, editable=False)
+    job = models.ForeignKey(
+        "core.Job", verbose_name=_("job"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("privacy request")
+        verbose_name_plural = _("privacy requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="privacyrequest_status_idx"),
+            models.Index(fields=["kind", "-created_at"], name="privacyrequest_kind_idx"),
+            models.Index(fields=["subject_kind", "subject_id"], name="privacyrequest_subject_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=RequestKind.values), name="privacyrequest_kind_valid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RequestStatus.values), name="privacyrequest_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.subject_label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dataprotection:request_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status == RequestStatus.DONE
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_finished and self.due_at < timezone.now()
+
+
+class ErasureRecord(models.Model):
+    """A person erased: kept apart from the data it describes so that restoring an older backup can
+    erase them again (``services.reapply_erasures``). Holds ids and keyed hashes only."""
+
+    subject_kind = models.CharField(_("person type"), max_length=32)
+    subject_id = models.PositiveBigIntegerField(_("person id"))
+    email_hashes = models.JSONField(default=list, blank=True)
+    erased_at = models.DateTimeField(_("erased"), default=timezone.now)
+    request = models.ForeignKey(
+        PrivacyRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="erasures"
+    )
+
+    class Meta:
+        verbose_name = _("erased person")
+        verbose_name_plural = _("erased people")
+        ordering = ["-erased_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject_kind", "subject_id"], name="erasurerecord_subject_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_kind} {self.subject_id}"
+
+
+class SuppressedEmail(models.Model):
+    """An email address that must not be imported or signed up for marketing again, kept as a keyed
+    hash (``crm.core.privacy.email_hash``), never in clear."""
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed email address")
+        verbose_name_plural = _("suppressed email addresses")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.email_hash[:12]
