@@ -56,7 +56,7 @@ def test_save_share_and_apply_a_view(live_server, page, people):
 
     # Filter and choose the columns, as a person would.
     page.select_option("select[name=lifecycle_stage]", "customer")
-    page.wait_for_function("document.querySelectorAll('.crm-col-name a').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('.crm-col-name a').length === 2")
     page.click(".crm-columns button[data-bs-toggle=dropdown]")
     for box in page.locator(".crm-columns-menu input[name=columns]").all():
         box.set_checked(box.get_attribute("value") in {"email", "city"})
@@ -82,7 +82,7 @@ def test_save_share_and_apply_a_view(live_server, page, people):
 
     # Changing a filter: the menu no longer names the view.
     page.select_option("select[name=lifecycle_stage]", "")
-    page.wait_for_function("document.querySelectorAll('.crm-col-name a').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('.crm-col-name a').length === 3")
     assert page.locator("[data-saved-view-label]").inner_text() == "Views"
 
     # A teammate, with other columns, applies it.

@@ -73,7 +73,7 @@ def test_type_into_the_owner_filter_and_pick_with_the_keyboard(live_server, page
     box.press("Enter")
 
     wait_for_query(page, f"owner={team['ada'].pk}")
-    page.wait_for_function("document.querySelectorAll('.crm-col-name a').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('.crm-col-name a').length === 2")
     assert row_names(page) == ["Anna Of Ada", "Bert Of Ada"]
     assert box.input_value() == "Ada Lovelace"
     assert "/people/autocomplete/" not in page.url
@@ -88,7 +88,7 @@ def test_type_into_the_owner_filter_and_pick_with_the_keyboard(live_server, page
 
     # The clear button shows everybody's contacts again.
     page.click("#id_owner_search ~ [data-autocomplete-clear]")
-    page.wait_for_function("document.querySelectorAll('.crm-col-name a').length === 4")
+    page.wait_for_function("() => document.querySelectorAll('.crm-col-name a').length === 4")
     assert "owner=" not in page.url
 
 
@@ -108,7 +108,7 @@ def test_pick_an_owner_on_a_phone(live_server, browser, team):
         expect(option).to_have_count(1)
         option.tap()
         wait_for_query(page, f"owner={team['grace'].pk}")
-        page.wait_for_function("document.querySelectorAll('.crm-col-name a').length === 2")
+        page.wait_for_function("() => document.querySelectorAll('.crm-col-name a').length === 2")
         assert row_names(page) == ["Carl Of Grace", "Dora Of Grace"]
     finally:
         context.close()
