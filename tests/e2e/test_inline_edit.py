@@ -55,6 +55,8 @@ def test_edit_a_stage_and_a_city_in_the_list(live_server, page):
     field.press("Escape")
     expect(city_cell).to_contain_text("London")
     city_cell.locator(".crm-inline-edit").click()
+    # The field takes the focus once the script has wired Enter and Escape to it.
+    expect(city_cell.locator("input[name=city]")).to_be_focused()
     city_cell.locator("input[name=city]").fill("Paris")
     city_cell.locator("input[name=city]").press("Enter")
     expect(city_cell).to_contain_text("Paris")
