@@ -4,8 +4,6 @@ policy violation."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,25 +14,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__cspViolations.push(event.violatedDirective + " " + (event.blockedURI || "inline"));
 });
 """
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    from tools.testenv import chromium_path
-
-    path = chromium_path()
-    if path is None:
-        pytest.fail("Chromium is not installed.")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=path, args=["--headless=new", "--no-sandbox"])
-            yield browser
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_main_pages_load_without_policy_violations(live_server, browser):
