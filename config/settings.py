@@ -458,6 +458,7 @@ CELERY_BEAT_SCHEDULE = {
     "reassign-untouched-leads": {"task": "sales.leads_reassign_untouched_task", "schedule": 900.0},
     "train-lead-scoring": {"task": "sales.scoring_train_task", "schedule": 24 * 3600.0},
     "compute-forecasts": {"task": "sales.forecast_compute_task", "schedule": 24 * 3600.0},
+    "apply-retention-rules": {"task": "dataprotection.retention_apply_task", "schedule": 24 * 3600.0},
 }
 
 # Lock-out is per account on purpose (an address is throttled separately by LOGIN_RATE_PER_ADDRESS),

@@ -14,6 +14,9 @@ their email addresses), or keeps it (``KEEP``: exported, untouched; a deal stays
 Files attached to declared rows and the journal's copies of their values are covered by the
 privacy module itself.
 
+Retention rules delete or anonymise records inactive for a set period; a module offers a record
+type to them with ``register_retention(RetentionTarget(...))``.
+
 The suppression list (emails of erased people, kept only as keyed hashes) is owned by the module
 that registers its checker here; with no checker registered nothing is suppressed.
 """
@@ -121,10 +124,39 @@ def row_to_dict(obj: models.Model) -> dict[str, Any]:
     return {f.attname: to_json(f.value_from_object(obj)) for f in obj._meta.concrete_fields}
 
 
+@dataclass(frozen=True)
+class RetentionTarget:
+    """A record type retention rules may delete or anonymise once inactive for a set period.
+
+    ``records()`` returns the records considered (unscoped: a converted lead can be left out here);
+    ``inactive_since()`` an expression of the moment each one was last active (a field or an
+    annotation). ``actions`` lists the modes offered (``DELETE``, ``ANONYMISE``); anonymising runs
+    the privacy erasure of the person of kind ``subject`` (the anonymisers its modules declared),
+    without putting their email on the suppression list. ``before_delete(ids)`` removes what belongs to
+    those records alone (a lead's own activities) just before they are deleted.
+    """
+
+    key: str
+    label: Any
+    model: type[models.Model]
+    records: Callable[[], models.QuerySet[Any]]
+    inactive_since: Callable[[], Any]
+    actions: tuple[str, ...] = (DELETE, ANONYMISE)
+    subject: str = ""
+    before_delete: Callable[[list[Any]], None] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.actions or any(action not in (ANONYMISE, DELETE) for action in self.actions):
+            raise ValueError("retention actions are delete and anonymise")
+        if ANONYMISE in self.actions and not self.subject:
+            raise ValueError("name the privacy subject whose erasure anonymises the records")
+
+
 class PrivacyRegistry:
     def __init__(self) -> None:
         self.subjects: dict[str, Subject] = {}
         self.data: dict[str, PersonalData] = {}
+        self.retention: dict[str, RetentionTarget] = {}
         self._suppression: Callable[[list[str]], set[str]] | None = None
 
     def register_subject(self, subject: Subject) -> None:
@@ -132,6 +164,9 @@ class PrivacyRegistry:
 
     def register(self, declaration: PersonalData) -> None:
         self.data[declaration.key] = declaration
+
+    def register_retention(self, target: RetentionTarget) -> None:
+        self.retention[target.key] = target
 
     def declarations(self, subject: str) -> list[PersonalData]:
         found = [d for d in self.data.values() if d.subject == subject]
@@ -175,6 +210,10 @@ def register_subject(subject: Subject) -> None:
 
 def register(declaration: PersonalData) -> None:
     privacy.register(declaration)
+
+
+def register_retention(target: RetentionTarget) -> None:
+    privacy.register_retention(target)
 
 
 def is_suppressed(email: str) -> bool:

@@ -78,9 +78,10 @@ class CustomersConfig(AppConfig):
     def _register_personal_data() -> None:
         """What privacy requests export and erase about a contact (see crm.core.privacy)."""
         from django.db.models import Q
+        from django.db.models.functions import Coalesce, Greatest
 
         from crm.core import privacy
-        from crm.core.privacy import ANONYMISE, DELETE, PersonalData, Subject, erased_name, erased_text
+        from crm.core.privacy import ANONYMISE, DELETE, PersonalData, RetentionTarget, Subject, erased_name, erased_text
 
         from .models import Activity, Contact, ContactEmail, ContactPhone, PastCompany, Task
 
@@ -139,5 +140,16 @@ class CustomersConfig(AppConfig):
                 erase=ANONYMISE,
                 anonymise={"title": erased_text, "notes": ""},
                 journal_link="contact",
+            )
+        )
+        # Retention rules: a contact is inactive since it was last contacted or changed.
+        privacy.register_retention(
+            RetentionTarget(
+                "contact",
+                _("Contacts"),
+                Contact,
+                records=lambda: Contact.objects.all(),
+                inactive_since=lambda: Greatest(Coalesce("last_contacted_at", "updated_at"), "updated_at"),
+                subject="contact",
             )
         )

@@ -13,10 +13,11 @@ class DataProtectionConfig(AppConfig):
 
         from . import panels, selectors
         from . import tasks as _tasks  # registers the Celery tasks wherever Django starts (worker, beat)
-        from .models import PrivacyRequest
+        from .models import PrivacyRequest, RetentionRule
 
         # The ids an erasure works through are bookkeeping, not a change anyone made.
         journal.register(PrivacyRequest, exclude=["state"])
+        journal.register(RetentionRule)
         # Administrators get every action of a new module; no other built-in role gets any.
         platform.register_module(
             Module(key="dataprotection", label=_("Data privacy"), order=90, defaults={}),
@@ -28,11 +29,20 @@ class DataProtectionConfig(AppConfig):
                     "dataprotection",
                     order=960,
                     section="admin",
-                )
+                ),
+                NavItem(
+                    _("Retention rules"),
+                    "dataprotection:retention_list",
+                    "ti-hourglass",
+                    "dataprotection",
+                    order=961,
+                    section="admin",
+                ),
             ],
         )
         platform.register_job(_tasks.PRIVACY_EXPORT, _tasks.privacy_export_task)
         platform.register_job(_tasks.PRIVACY_ERASE, _tasks.privacy_erase_task)
+        platform.register_job(_tasks.RETENTION_APPLY, _tasks.retention_apply_job_task)
         platform.register_panel(
             RecordPanel(
                 key="privacy",

@@ -13,3 +13,8 @@ class RequestStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", _("Delete")
+    ANONYMISE = "anonymise", _("Anonymise")

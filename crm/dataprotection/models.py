@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.core.querysets import ScopedQuerySet
 
-from .choices import RequestKind, RequestStatus
+from .choices import RequestKind, RequestStatus, RetentionAction
 
 DUE_DAYS = 30
 
@@ -129,3 +130,89 @@ class SuppressedEmail(models.Model):
 
     def __str__(self) -> str:
         return self.email_hash[:12]
+
+
+class RetentionRule(models.Model):
+    """Records of one type (a ``crm.core.privacy.RetentionTarget``) inactive for ``months`` are deleted or
+    anonymised. One rule per record type; an inactive rule is kept but never applied."""
+
+    access_module = "dataprotection"
+    access_data_scoped = False
+
+    record_type = models.CharField(_("record type"), max_length=32, unique=True)
+    months = models.PositiveSmallIntegerField(
+        _("months inactive"), validators=[MinValueValidator(1), MaxValueValidator(600)]
+    )
+    action = models.CharField(_("action"), max_length=12, choices=RetentionAction.choices)
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("retention rule")
+        verbose_name_plural = _("retention rules")
+        ordering = ["record_type"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(action__in=RetentionAction.values), name="retentionrule_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(months__gte=1, months__lte=600), name="retentionrule_months_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} · {self.months}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dataprotection:retention_edit", args=[self.pk])
+
+
+class RetentionRun(models.Model):
+    """One application of a retention rule (or a dry run of it): when, by whom (nobody: the daily
+    schedule), the cut-off, and how many records it found, changed and skipped."""
+
+    rule = models.ForeignKey(
+        RetentionRule, verbose_name=_("rule"), on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
+    record_type = models.CharField(_("record type"), max_length=32)
+    action = models.CharField(_("action"), max_length=12, choices=RetentionAction.choices)
+    months = models.PositiveSmallIntegerField(_("months inactive"))
+    dry_run = models.BooleanField(_("dry run"), default=False)
+    cutoff = models.DateTimeField(_("inactive since before"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=RequestStatus.choices, default=RequestStatus.RUNNING)
+    matched = models.PositiveIntegerField(_("records found"), default=0)
+    changed = models.PositiveIntegerField(_("records changed"), default=0)
+    skipped = models.PositiveIntegerField(_("records skipped"), default=0)
+    error = models.CharField(_("error"), max_length=500, blank=True)
+    job = models.ForeignKey(
+        "core.Job", verbose_name=_("job"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("retention run")
+        verbose_name_plural = _("retention runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.record_type} · {self.started_at:%Y-%m-%d %H:%M}"

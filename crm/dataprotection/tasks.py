@@ -20,6 +20,7 @@ from .models import PrivacyRequest
 
 PRIVACY_EXPORT = "privacy_export"
 PRIVACY_ERASE = "privacy_erase"
+RETENTION_APPLY = "retention_apply"
 
 
 @shared_task(name="dataprotection.privacy_export_task", acks_late=True)
@@ -97,3 +98,19 @@ def _erase(*, job: Job, progress: Any) -> dict[str, Any]:
         status=RequestStatus.DONE, finished_at=timezone.now(), outcome=outcome
     )
     return {"counts": counts}
+
+
+@shared_task(name="dataprotection.retention_apply_job_task", acks_late=True)
+def retention_apply_job_task(job_id: str) -> None:
+    """One retention rule applied from its page (a job with progress)."""
+    from . import retention
+
+    job_run(job_id=job_id, work=retention.retention_job_work)
+
+
+@shared_task(name="dataprotection.retention_apply_task", acks_late=True)
+def retention_apply_task() -> int:
+    """Apply every active retention rule (run daily by the beat scheduler); returns the records changed."""
+    from . import retention
+
+    return sum(run.changed for run in retention.retention_apply_scheduled())

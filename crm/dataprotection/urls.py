@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import retention_views, views
 
 app_name = "dataprotection"
 
@@ -13,4 +13,9 @@ urlpatterns = [
     path("<int:pk>/start/", views.RequestStartView.as_view(), name="request_start"),
     path("<int:pk>/close/", views.RequestCloseView.as_view(), name="request_close"),
     path("<int:pk>/download/", views.RequestDownloadView.as_view(), name="request_download"),
+    path("retention/", retention_views.RetentionListView.as_view(), name="retention_list"),
+    path("retention/new/", retention_views.RetentionCreateView.as_view(), name="retention_create"),
+    path("retention/<int:pk>/", retention_views.RetentionEditView.as_view(), name="retention_edit"),
+    path("retention/<int:pk>/dry-run/", retention_views.RetentionDryRunView.as_view(), name="retention_dry_run"),
+    path("retention/<int:pk>/apply/", retention_views.RetentionApplyView.as_view(), name="retention_apply"),
 ]

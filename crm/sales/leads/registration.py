@@ -63,11 +63,13 @@ def register_personal_data() -> None:
     """What privacy requests export and erase about a lead, and the leads of a contact (crm.core.privacy)."""
     from django.contrib.contenttypes.models import ContentType
     from django.db.models import Q
+    from django.db.models.functions import Coalesce, Greatest
 
     from crm.core import privacy
-    from crm.core.privacy import ANONYMISE, PersonalData, Subject, erased_name, erased_text
+    from crm.core.privacy import ANONYMISE, PersonalData, RetentionTarget, Subject, erased_name, erased_text
     from crm.customers.models import Activity
 
+    from ..choices import LeadStatus
     from ..models import Lead
 
     privacy.register_subject(
@@ -119,5 +121,21 @@ def register_personal_data() -> None:
             anonymise=activity_texts,
             key="contact:sales.lead-activities",
             order=45,
+        )
+    )
+    # Retention rules: unconverted leads, inactive since last worked or changed.
+    privacy.register_retention(
+        RetentionTarget(
+            "lead",
+            _("Unconverted leads"),
+            Lead,
+            records=lambda: Lead.objects.exclude(status=LeadStatus.CONVERTED).filter(converted_at__isnull=True),
+            inactive_since=lambda: Greatest(Coalesce("touched_at", "updated_at"), "updated_at"),
+            subject="lead",
+            before_delete=lambda ids: (
+                lead_activities(Lead.objects.filter(pk__in=ids))
+                .filter(contact__isnull=True, company__isnull=True)
+                .delete()
+            ),
         )
     )
