@@ -48,7 +48,7 @@ class DataProtectionConfig(AppConfig):
                 key="privacy",
                 template="dataprotection/panel_privacy.html",
                 module="dataprotection",
-                models=("customers.contact",),
+                models=("customers.contact", "sales.lead"),
                 context=panels.privacy_context,
                 order=200,
                 column="side",

@@ -390,3 +390,22 @@ def test_the_api_creates_starts_and_lists_requests(admin_user, django_capture_on
     detail = api.get(f"/api/v1/privacy-requests/{pk}/").json()
     assert detail["status"] == "done" and detail["outcome"]["counts"]["attachments"] == 1
     assert [item["id"] for item in api.get("/api/v1/privacy-requests/").json()["results"]] == [pk]
+
+
+def test_the_lead_page_has_the_privacy_box_for_those_with_the_permission(client, roles, admin_user):
+    from django.urls import reverse
+
+    from crm.core.testing import make_user
+    from crm.sales.tests.factories import make_lead
+
+    lead = make_lead(owner=admin_user, name="Lee Lead", email="lee@example.com")
+    client.force_login(admin_user)
+    body = client.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
+    assert 'data-testid="privacy-panel"' in body and "subject=lead:" in body
+    rep = make_user(module="sales")
+    client.force_login(rep)
+    lead.owner = rep
+    lead.save(update_fields=["owner"])
+    assert (
+        'data-testid="privacy-panel"' not in client.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
+    )

@@ -36,7 +36,7 @@ from crm.customers.choices import ActivityKind
 from crm.customers.forms import country_name
 from crm.customers.phones import display_phone
 from crm.customers.views.listing import safe_next
-from crm.customers.views.records import RecordDeleteView
+from crm.customers.views.records import RecordDeleteView, record_panels
 
 from ..choices import LeadStatus
 from ..models import Lead
@@ -227,6 +227,7 @@ class LeadDetailView(ObjectDetailView):
             active_kind=getattr(kwargs.get("bound_form"), "activity_kind", ActivityKind.NOTE),
             status_form=LeadStatusForm(initial={"status": lead.status, "version": lead.version}) if can_edit else None,
             **(selectors.lead_links(user=user, lead=lead) if lead.status == LeadStatus.CONVERTED else {}),
+            panels=record_panels(self.request, lead, "sales.lead"),
         )
         return context
 
