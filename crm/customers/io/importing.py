@@ -416,18 +416,24 @@ def _unique(pendings: list[_Pending]) -> list[_Pending]:
 
 def run_import(
     *,
-    importer: ContactImporter,
+    importer: Any,
     rows: Iterator[SourceRow],
     rejected: RejectedRows,
     total: int,
     resume_after: int = 0,
-    checkpoint: Callable[[int, Counts], None] | None = None,
+    checkpoint: Callable[[int, Any], None] | None = None,
     progress: Callable[[int, str], None] | None = None,
-) -> Counts:
-    """Import ``rows`` a batch at a time; each batch is one transaction that also saves the checkpoint."""
+    batch_size: int | None = None,
+) -> Any:
+    """Import ``rows`` a batch at a time; each batch is one transaction that also saves the checkpoint.
+
+    ``importer`` is any importer with ``import_batch(rows, write=)`` and ``counts`` (with ``rows``):
+    the contact import's, and other modules' (leads) that reuse this loop. Returns its counts.
+    ``batch_size`` defaults to ``BATCH_SIZE``.
+    """
     done = 0
     while True:
-        batch = _take(rows, BATCH_SIZE)
+        batch = _take(rows, batch_size or BATCH_SIZE)
         if not batch:
             break
         already_saved = done + len(batch) <= resume_after

@@ -80,6 +80,30 @@ def store_and_inspect(uploaded: Any, *, expect: str) -> tuple[str, FileInfo]:
 # --- import -----------------------------------------------------------------------------------------------
 
 
+def receive_upload(request: HttpRequest, form: Any, *, preview_rows: int = 1) -> str | None:
+    """Store a valid upload form's spreadsheet, check that it reads (its first ``preview_rows`` rows),
+    and keep it as a draft of this session: the draft's token, or ``None`` with the problem on the
+    form's file field (and nothing kept). Every import (contacts, leads) starts here."""
+    uploaded = form.cleaned_data["file"]
+    has_header = bool(form.cleaned_data["has_header"])
+    try:
+        path, info = store_and_inspect(uploaded, expect="table")
+    except ImportFileError as exc:
+        form.add_error("file", str(exc))
+        return None
+    try:
+        with default_storage.open(path, "rb") as handle:
+            preview(handle, info, has_header=has_header, limit=preview_rows)
+    except ImportFileError as exc:
+        default_storage.delete(path)
+        form.add_error("file", str(exc))
+        return None
+    return save_draft(
+        request,
+        {"path": path, "name": str(uploaded.name)[:200], "file": info.as_params(), "has_header": has_header},
+    )
+
+
 class ContactImportView(ModuleAccessMixin, View):
     """Step 1: upload a CSV or XLSX file."""
 
@@ -93,24 +117,9 @@ class ContactImportView(ModuleAccessMixin, View):
         form = ImportUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render(form, status=400)
-        uploaded = form.cleaned_data["file"]
-        has_header = bool(form.cleaned_data["has_header"])
-        try:
-            path, info = store_and_inspect(uploaded, expect="table")
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
+        token = receive_upload(request, form)
+        if token is None:
             return self.render(form, status=400)
-        try:
-            with default_storage.open(path, "rb") as handle:
-                preview(handle, info, has_header=has_header, limit=1)
-        except ImportFileError as exc:
-            default_storage.delete(path)
-            form.add_error("file", str(exc))
-            return self.render(form, status=400)
-        token = save_draft(
-            request,
-            {"path": path, "name": str(uploaded.name)[:200], "file": info.as_params(), "has_header": has_header},
-        )
         return HttpResponseRedirect(reverse("customers:contact_import_map", args=[token]))
 
     def render(self, form: Any, *, status: int = 200) -> HttpResponse:

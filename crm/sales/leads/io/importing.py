@@ -11,16 +11,14 @@ nothing and the batch goes on.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils.translation import gettext as _
 
 from crm.core import privacy
-from crm.customers.io.importing import RejectedRows, SourceRow
+from crm.customers.io.importing import SourceRow
+from crm.customers.io.importing import run_import as customer_run_import
 
 from .. import services as lead_services
 from .cleaning import LeadRowCleaner, describe
@@ -93,48 +91,7 @@ class LeadImporter:
         return rejected
 
 
-def run_import(
-    *,
-    importer: LeadImporter,
-    rows: Iterator[SourceRow],
-    rejected: RejectedRows,
-    total: int,
-    resume_after: int = 0,
-    checkpoint: Callable[[int, Counts], None] | None = None,
-    progress: Callable[[int, str], None] | None = None,
-) -> Counts:
-    """Import ``rows`` a batch at a time; each batch is one transaction that also saves the checkpoint."""
-    done = 0
-    while True:
-        batch = _take(rows, BATCH_SIZE)
-        if not batch:
-            break
-        if done + len(batch) <= resume_after:
-            problems = importer.import_batch(batch, write=False)
-        else:
-            with transaction.atomic():
-                problems = importer.import_batch(batch)
-                importer.counts.rows = done + len(batch)
-                if checkpoint is not None:
-                    checkpoint(done + len(batch), importer.counts)
-        for row, reasons in problems:
-            rejected.add(row, reasons)
-        done += len(batch)
-        importer.counts.rows = done
-        if progress is not None and total >= done:
-            progress(
-                min(99, int(done * 100 / total)),
-                _("%(done)s of %(total)s rows") % {"done": f"{done:,}", "total": f"{total:,}"},
-            )
-        elif progress is not None:  # the file did not say how many rows it has
-            progress(50, _("%(done)s rows") % {"done": f"{done:,}"})
-    return importer.counts
-
-
-def _take(rows: Iterator[SourceRow], size: int) -> list[SourceRow]:
-    batch = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            break
-    return batch
+def run_import(**kwargs: Any) -> Counts:
+    """The contact import's batch loop (checkpoints, resuming, progress), in batches of ``BATCH_SIZE``."""
+    counts: Counts = customer_run_import(batch_size=BATCH_SIZE, **kwargs)
+    return counts

@@ -21,7 +21,7 @@ from crm.core.views.generic import ModuleAccessMixin, apply_validation_error
 from crm.customers.io.forms import ImportUploadForm
 from crm.customers.io.importing import map_rows
 from crm.customers.io.reading import FileInfo, ImportFileError, preview
-from crm.customers.io.views import drop_draft, get_draft, mapping_columns, save_draft, store_and_inspect
+from crm.customers.io.views import drop_draft, get_draft, mapping_columns, receive_upload
 from crm.customers.phones import display_phone
 
 from . import services
@@ -47,24 +47,9 @@ class LeadImportView(ModuleAccessMixin, View):
         form = ImportUploadForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render(form, status=400)
-        uploaded = form.cleaned_data["file"]
-        has_header = bool(form.cleaned_data["has_header"])
-        try:
-            path, info = store_and_inspect(uploaded, expect="table")
-        except ImportFileError as exc:
-            form.add_error("file", str(exc))
+        token = receive_upload(request, form, preview_rows=PREVIEW_ROWS)  # what the next page shows
+        if token is None:
             return self.render(form, status=400)
-        try:
-            with default_storage.open(path, "rb") as handle:
-                preview(handle, info, has_header=has_header, limit=PREVIEW_ROWS)  # what the next page shows
-        except ImportFileError as exc:
-            default_storage.delete(path)
-            form.add_error("file", str(exc))
-            return self.render(form, status=400)
-        token = save_draft(
-            request,
-            {"path": path, "name": str(uploaded.name)[:200], "file": info.as_params(), "has_header": has_header},
-        )
         return HttpResponseRedirect(reverse("sales:lead_import_map", args=[token]))
 
     def render(self, form: Any, *, status: int = 200) -> HttpResponse:
