@@ -320,6 +320,24 @@ def deal_delete(*, actor: Any, deal: Deal) -> None:
         raise ValidationError(_("This deal is still used by other records.")) from None
 
 
+@transaction.atomic
+def deal_log_activity(*, actor: Any, deal: Deal, data: dict[str, Any]) -> Any:
+    """Log a note, call, meeting or email about a deal the actor may edit. It is also about the deal's
+    company and, unless ``data`` names one, its first contact (so it shows on their timelines), and it
+    counts as working the deal (its "last activity", which decides when a deal is stale)."""
+    from crm.customers.activities.services import activity_log
+
+    _require(actor, "edit")
+    values = {"company": deal.company, **data, "related": deal}
+    if "contact" not in values:
+        contact = deal.contacts.order_by("deal_roles__id").first()
+        if contact is not None:
+            values["contact"] = contact
+    activity = activity_log(actor=actor, data=values)
+    deal_touch(deal_ids=[deal.pk], when=activity.occurred_at)
+    return activity
+
+
 def deal_touch(*, deal_ids: list[Any], when: Any = None) -> None:
     """Remember when a deal was last worked on (an activity was logged about it)."""
     from django.db.models import QuerySet

@@ -224,31 +224,23 @@ class DealActivityView(ModuleAccessMixin, View):
     """Log a note, call, meeting or email about a deal (shown on its timeline and the company's)."""
 
     module = MODULE
-    permission_action = "view"
+    permission_action = "edit"
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
-        from crm.customers.activities import services as activity_services
-
-        deal = get_object_or_404(selectors.deal_list(user=request.user), pk=pk)
+        deal = get_object_or_404(selectors.deal_list(user=request.user, action="edit"), pk=pk)
         data = {
             "kind": request.POST.get("kind", "note"),
             "subject": request.POST.get("subject", "")[:200],
             "body": request.POST.get("body", ""),
-            "company": deal.company,
-            "related": deal,
         }
-        contact = deal.contacts.first()
-        if contact is not None:
-            data["contact"] = contact
         try:
-            activity_services.activity_log(actor=request.user, data=data)
+            services.deal_log_activity(actor=request.user, deal=deal, data=data)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
         except PermissionDenied:
             messages.error(request, _("You may not log activities."))
         else:
-            services.deal_touch(deal_ids=[deal.pk])
             messages.success(request, _("Activity logged."))
         return HttpResponseRedirect(deal.get_absolute_url() + "#activities")
 

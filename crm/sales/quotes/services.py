@@ -268,8 +268,7 @@ def quote_send(*, actor: Any, quote: Quote, subject: str, message: str, version:
 
     The email leaves last: if it cannot be sent, the quote stays as it was and nothing is logged.
     """
-    from crm.customers.activities.services import activity_log
-
+    from ..deals.services import deal_log_activity
     from .mail import quote_email
 
     _require(actor, "edit")
@@ -297,16 +296,10 @@ def quote_send(*, actor: Any, quote: Quote, subject: str, message: str, version:
     errors.raise_if_any()
     assert contact is not None
     _set_status(quote, QuoteStatus.SENT, version, sent_at=timezone.now())
-    activity_log(
+    deal_log_activity(
         actor=actor,
-        data={
-            "kind": "email",
-            "subject": subject,
-            "body": message,
-            "direction": "outbound",
-            "contact": contact,
-            "related": quote.deal,
-        },
+        deal=quote.deal,
+        data={"kind": "email", "subject": subject, "body": message, "direction": "outbound", "contact": contact},
     )
     quote_email(quote=quote, sender=actor, subject=subject, message=message).send(fail_silently=False)
     return quote

@@ -182,3 +182,22 @@ def test_pipeline_needs_open_won_and_lost_stages_and_keeps_stages_with_deals(adm
     assert pipeline.stages.filter(pk=deal.stage_id).exists()
     with pytest.raises(PermissionDenied):
         services.pipeline_save(actor=rep, pipeline=None, data={"name": "P"}, stages=[], version=None)
+
+
+def test_an_activity_about_a_deal_counts_as_working_it(roles, pipeline):
+    from crm.customers.models import Company, Contact
+
+    rep = make_user(module="sales")
+    rep.role.permissions["customers"] = ["view", "create"]
+    rep.role.save()
+    company = Company.objects.create(name="Acme", owner=rep)
+    contact = Contact.objects.create(first_name="Ada", owner=rep, company=company)
+    deal = services.deal_create(actor=rep, data={"name": "Order", "company": company, "contacts": [contact]})
+    assert deal.last_activity_at is None
+    activity = services.deal_log_activity(actor=rep, deal=deal, data={"kind": "note", "body": "Called them."})
+    deal.refresh_from_db()
+    assert deal.last_activity_at == activity.occurred_at
+    assert (activity.related, activity.company, activity.contact) == (deal, company, contact)
+    reader = make_user(module="sales", actions=("view",))
+    with pytest.raises(PermissionDenied):
+        services.deal_log_activity(actor=reader, deal=deal, data={"kind": "note", "body": "x"})
