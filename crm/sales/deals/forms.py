@@ -114,12 +114,6 @@ class DealCloseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["loss_reason"].queryset = selectors.loss_reason_list()
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("outcome") == "lost" and not data.get("loss_reason"):
-            self.add_error("loss_reason", _("Say why the deal was lost."))
-        return data
-
 
 class PipelineForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)

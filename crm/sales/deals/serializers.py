@@ -132,11 +132,6 @@ class DealCloseSerializer(serializers.Serializer):
     loss_reason = serializers.PrimaryKeyRelatedField(queryset=LossReason.objects.all(), required=False, allow_null=True)
     lost_to = serializers.PrimaryKeyRelatedField(queryset=Competitor.objects.all(), required=False, allow_null=True)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs["won"] and not attrs.get("loss_reason"):
-            raise serializers.ValidationError({"loss_reason": [_("Say why the deal was lost.")]})
-        return attrs
-
 
 class DealProductSerializer(serializers.ModelSerializer):
     """A product on a deal. Without ``unit_price`` the product's price in the default price book of the

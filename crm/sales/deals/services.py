@@ -241,10 +241,13 @@ def deal_update(*, actor: Any, deal: Deal, data: dict[str, Any], version: int | 
 
 
 def _apply_loss(deal: Deal, loss_reason: LossReason | None, lost_to: Competitor | None) -> None:
+    """A lost deal says why (the win/loss report counts on it), whichever path closed it."""
     if loss_reason is not None:
         deal.loss_reason = loss_reason
     if lost_to is not None:
         deal.lost_to = lost_to
+    if deal.loss_reason is None:
+        raise ValidationError({"loss_reason": _("Say why the deal was lost.")})
 
 
 @transaction.atomic

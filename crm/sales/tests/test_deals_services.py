@@ -201,3 +201,18 @@ def test_an_activity_about_a_deal_counts_as_working_it(roles, pipeline):
     reader = make_user(module="sales", actions=("view",))
     with pytest.raises(PermissionDenied):
         services.deal_log_activity(actor=reader, deal=deal, data={"kind": "note", "body": "x"})
+
+
+def test_a_deal_is_never_lost_without_a_reason_whatever_the_path(rep, pipeline):
+    deal = services.deal_create(actor=rep, data={"name": "Order"})
+    with pytest.raises(ValidationError) as caught:
+        services.deal_move(actor=rep, deal=deal, stage=stage(pipeline, "Lost"), version=deal.version)
+    assert "loss_reason" in caught.value.message_dict
+    with pytest.raises(ValidationError):
+        services.deal_close(actor=rep, deal=Deal.objects.get(pk=deal.pk), won=False, version=deal.version)
+    with pytest.raises(ValidationError):
+        services.deal_update(
+            actor=rep, deal=Deal.objects.get(pk=deal.pk), data={"stage": stage(pipeline, "Lost")}, version=deal.version
+        )
+    deal.refresh_from_db()
+    assert deal.status == DealStatus.OPEN and deal.version == 1 and deal.stage_changes.count() == 1
