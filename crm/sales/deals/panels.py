@@ -3,10 +3,9 @@ changes on the customer timeline, and the search results."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -29,14 +28,6 @@ def _customer_deals(*, user: Any, obj: Contact | Company) -> QuerySet[Deal]:
     if isinstance(obj, Company):
         return deals.filter(company=obj)
     return deals.filter(contacts=obj)
-
-
-def _sum_in_base(deals: QuerySet[Deal], rates: RateBook) -> Decimal:
-    total = Decimal("0")
-    for row in deals.order_by().values("currency").annotate(n=Count("id"), amount=Sum("amount")):
-        converted = rates.to_base(Decimal(row["amount"] or 0), row["currency"])
-        total += converted or 0
-    return total
 
 
 def customer_deals_context(*, user: Any, obj: Contact | Company) -> dict[str, Any] | None:
@@ -67,8 +58,8 @@ def customer_facts_context(*, user: Any, obj: Contact | Company) -> dict[str, An
     open_deals = deals.filter(status=DealStatus.OPEN)
     return {
         "open_count": open_deals.count(),
-        "open_total": _sum_in_base(open_deals, rates),
-        "lifetime_revenue": _sum_in_base(deals.filter(status=DealStatus.WON), rates),
+        "open_total": selectors.amount_in_base(deals=open_deals, rates=rates)[0],
+        "lifetime_revenue": selectors.amount_in_base(deals=deals.filter(status=DealStatus.WON), rates=rates)[0],
         "list_url": _list_url(obj) + ("&" if isinstance(obj, Company) else "?") + "status=open",
     }
 

@@ -119,17 +119,6 @@ def win_loss(*, user: Any, dimension: str, date_from: date, date_to: date) -> Wi
 # --- the sales dashboard ---------------------------------------------------------------------------------
 
 
-def _base(amounts: QuerySet[Any], rates: RateBook) -> tuple[Decimal, int]:
-    total, missing = Decimal("0"), 0
-    for row in amounts:
-        converted = rates.to_base(Decimal(row["amount"] or 0), row["currency"])
-        if converted is None:
-            missing += row["n"]
-        else:
-            total += converted
-    return total, missing
-
-
 def dashboard(*, user: Any, today: date | None = None) -> dict[str, Any]:
     today = today or timezone.localdate()
     month_start = today.replace(day=1)
@@ -139,7 +128,7 @@ def dashboard(*, user: Any, today: date | None = None) -> dict[str, Any]:
     deals = selectors.deal_list(user=user).select_related(None)
 
     def money_of(rows: QuerySet[Deal]) -> tuple[Decimal, int]:
-        return _base(rows.order_by().values("currency").annotate(n=Count("id"), amount=Sum("amount")), rates)
+        return selectors.amount_in_base(deals=rows, rates=rates)
 
     won_month, missing_month = money_of(
         deals.filter(status=DealStatus.WON, closed_on__gte=month_start, closed_on__lt=next_month)

@@ -104,6 +104,20 @@ def column_totals(*, deals: QuerySet[Deal]) -> dict[int, tuple[int, Decimal, Dec
     return totals
 
 
+def amount_in_base(*, deals: QuerySet[Deal], rates: RateBook | None = None) -> tuple[Decimal, int]:
+    """The deals' total amount in the company's currency (one query grouped by currency), and how
+    many deals were left out because their currency has no exchange rate."""
+    rates = rates or RateBook()
+    total, missing = Decimal("0"), 0
+    for row in deals.order_by().values("currency").annotate(n=Count("id"), amount=Sum("amount")):
+        converted = rates.to_base(Decimal(row["amount"] or 0), row["currency"])
+        if converted is None:
+            missing += row["n"]
+        else:
+            total += converted
+    return total, missing
+
+
 def board_columns(*, deals: QuerySet[Deal], pipeline: Pipeline, per_column: int = 20) -> list[BoardColumn]:
     """The board of ``pipeline``: each stage's first cards (by position) and its totals over all."""
     shown = board_deals(deals=deals, pipeline=pipeline)
