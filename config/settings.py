@@ -56,6 +56,12 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+# Field-level encryption keys (see README, "Security"): a key file named by CRM_KEY_FILE, or its JSON
+# in CRM_FIELD_KEYS (for a secrets manager). Never in the database or the repository. Set-up creates
+# the development file; production must be given one (the CRM refuses to start without it).
+CRM_KEY_FILE = os.environ.get("CRM_KEY_FILE") or str(LOCAL_DIR / "field-keys.json")
+CRM_FIELD_KEYS = os.environ.get("CRM_FIELD_KEYS", "")
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

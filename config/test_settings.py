@@ -16,3 +16,8 @@ CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "true") ==
 CELERY_TASK_EAGER_PROPAGATES = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 ROOT_URLCONF = "config.test_urls"
+# Fixed keys for the test suite only (tests that rotate or lose keys use files of their own).
+CRM_FIELD_KEYS = os.environ.get("CRM_FIELD_KEYS") or (
+    '{"version": 1, "primary": "k1", "keys": {"k1": "dGVzdC1maWVsZC1rZXktMDAwMDAwMDAwMDAwMDAwMDE="},'
+    ' "index_key": "dGVzdC1pbmRleC1rZXktMDAwMDAwMDAwMDAwMDAwMDE="}'
+)

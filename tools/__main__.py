@@ -72,6 +72,36 @@ def ensure_assets() -> None:
     stamp.write_text(wanted)
 
 
+def ensure_field_keys() -> None:
+    """A development key file for the encrypted fields, made once (.local/field-keys.json). Never made
+    when keys are configured elsewhere, nor beside a database that already holds encrypted values
+    (a new key could not read them: the start-up error then says to restore the lost file)."""
+    if os.environ.get("CRM_KEY_FILE") or os.environ.get("CRM_FIELD_KEYS"):
+        return
+    path = LOCAL / "field-keys.json"
+    if path.exists():
+        return
+    database = LOCAL / "crm.sqlite3"
+    if not os.environ.get("DATABASE_URL") and database.exists() and _holds_encrypted_values(database):
+        return
+    sys.path.insert(0, str(ROOT))
+    from crm.core.crypto import keyfile
+
+    keyfile.create(path)
+    say(f"Created the development key file for encrypted fields ({path.relative_to(ROOT)})")
+
+
+def _holds_encrypted_values(database: Path) -> bool:
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            row = connection.execute("SELECT 1 FROM customers_contactphone WHERE number LIKE '%enc1:%' LIMIT 1")
+            return row.fetchone() is not None
+    except sqlite3.Error:
+        return False
+
+
 def manage(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([str(PYTHON), "manage.py", *args], check=True, cwd=ROOT, env=env)
 
@@ -152,6 +182,7 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
+    ensure_field_keys()
     if command == "setup":
         ensure_python_env()
         ensure_assets()

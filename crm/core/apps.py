@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("Platform")
 
     def ready(self) -> None:
+        from django.core.exceptions import ImproperlyConfigured
+
         from . import checks, journal, signals  # noqa: F401  (deploy checks; task context for the journal)
+        from .crypto import keyring
         from .models import Attachment, SavedView
         from .registry import Module, NavItem, platform
         from .tasks import AUDIT_EXPORT, audit_export_task
@@ -20,3 +23,19 @@ class CoreConfig(AppConfig):
             Module(key="audit", label=_("Audit log"), actions=("view", "export"), order=950),
             nav=[NavItem(_("Audit log"), "core:audit_log", "ti-history", "audit", order=950, section="admin")],
         )
+        # Roles that work with customers one by one see phone numbers and addresses; the others see
+        # them masked unless an administrator grants it.
+        people = ("view",)
+        platform.register_module(
+            Module(
+                key="sensitive",
+                label=_("Sensitive fields"),
+                actions=("view",),
+                order=940,
+                defaults={"sales_manager": people, "sales_rep": people, "support_agent": people},
+            )
+        )
+        try:
+            keyring.load()
+        except keyring.CryptoError as exc:
+            raise ImproperlyConfigured(str(exc)) from None

@@ -7,6 +7,7 @@ class JournalAction(models.TextChoices):
     UPDATE = "update", _("Updated")
     DELETE = "delete", _("Deleted")
     EXPORT = "export", _("Exported")
+    VIEW = "view", _("Viewed sensitive fields")
 
 
 class ChangeSource(models.TextChoices):

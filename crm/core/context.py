@@ -7,7 +7,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .choices import ChangeSource
@@ -19,6 +19,9 @@ class ChangeContext:
     actor_repr: str = ""
     source: str = ChangeSource.SYSTEM
     request_id: str = ""
+    # The person data is shown to (masking of sensitive fields): the actor, or whoever is signed in
+    # (possibly nobody) while serving a request. ``SYSTEM`` when no person is behind the work.
+    viewer: Any = field(default=None, compare=False, repr=False)
 
 
 def _default_source() -> str:
@@ -37,13 +40,19 @@ def current() -> ChangeContext:
 
 
 @contextmanager
-def change_context(*, actor: Any = None, source: str | None = None, request_id: str | None = None) -> Iterator[None]:
-    """Run a block with the given actor and source (missing values keep the surrounding ones)."""
+def change_context(
+    *, actor: Any = None, source: str | None = None, request_id: str | None = None, viewer: Any = None
+) -> Iterator[None]:
+    """Run a block with the given actor and source (missing values keep the surrounding ones). The
+    actor is also the viewer unless ``viewer`` says who (a request's anonymous visitor)."""
     base = current()
     changes: dict[str, Any] = {}
     if actor is not None:
         changes["actor_id"] = getattr(actor, "pk", None)
         changes["actor_repr"] = str(getattr(actor, "get_username", lambda: actor)())
+        changes["viewer"] = actor
+    if viewer is not None:
+        changes["viewer"] = viewer
     if source is not None:
         changes["source"] = source
     if request_id is not None:
@@ -59,7 +68,12 @@ def set_actor(actor: Any) -> None:
     """Update the actor of the current context in place (the API authenticates after middleware ran)."""
     base = current()
     _current.set(
-        replace(base, actor_id=getattr(actor, "pk", None), actor_repr=str(actor.get_username()) if actor else "")
+        replace(
+            base,
+            actor_id=getattr(actor, "pk", None),
+            actor_repr=str(actor.get_username()) if actor else "",
+            viewer=actor if actor is not None else base.viewer,
+        )
     )
 
 

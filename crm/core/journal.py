@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from . import context
 from .choices import JournalAction
+from .crypto import keyring
 
 REDACTED = "***"
 
@@ -122,13 +123,38 @@ def snapshot(obj: models.Model, names: Iterable[str] | None = None) -> dict[str,
     }
 
 
+_sealed: dict[type[models.Model], frozenset[str]] = {}
+
+
+def sealed_fields(model: type[models.Model]) -> frozenset[str]:
+    """Names of the encrypted fields of ``model``: the journal keeps their values encrypted too."""
+    names = _sealed.get(model)
+    if names is None:
+        names = frozenset(f.name for f in tracked_fields(model) if getattr(f, "encrypted", False))
+        _sealed[model] = names
+    return names
+
+
+def _seal(value: Any) -> Any:
+    if value is None or value == "":
+        return value
+    return keyring.seal(str(value))
+
+
 def _diff(model: type[models.Model], old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Each changed field's old and new value, compared in clear, kept encrypted for encrypted fields."""
     opts = _options(model)
+    sealed = sealed_fields(_meta_model(model))
     changes: dict[str, list[Any]] = {}
     for name in new.keys() | old.keys():
         before, after = old.get(name), new.get(name)
         if before != after:
-            changes[name] = [REDACTED, REDACTED] if name in opts.redact else [before, after]
+            if name in opts.redact:
+                changes[name] = [REDACTED, REDACTED]
+            elif name in sealed:
+                changes[name] = [_seal(before), _seal(after)]
+            else:
+                changes[name] = [before, after]
     return changes
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
+from .crypto import keyring, masking
 from .journal import REDACTED
 
 
@@ -47,6 +48,15 @@ def _text(value: Any) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
+def _opened(token: str, model: Any, object_id: str) -> Any:
+    """A value the journal keeps encrypted, as the viewer may see it."""
+    try:
+        value = keyring.open_sealed(token)
+    except keyring.DecryptionError:
+        return _("(cannot be decrypted)")
+    return masking.shown_of(model, object_id, value)
+
+
 def describe(entries: Iterable[Any]) -> list[Any]:
     """Attach ``rows`` (a list of ChangeRow) to each entry and return the entries."""
     entries = list(entries)
@@ -76,7 +86,9 @@ def describe(entries: Iterable[Any]) -> list[Any]:
             else:
                 lookup = {}
 
-            def show(value: Any, lookup: dict[str, str] = lookup) -> str:
+            def show(value: Any, lookup: dict[str, str] = lookup, entry: Any = entry, model: Any = model) -> str:
+                if keyring.is_sealed(value):
+                    value = _opened(value, model, entry.object_id)
                 return lookup.get(str(value), _text(value)) if value is not None else "—"
 
             if isinstance(change, dict):

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from . import context
 from .choices import ChangeSource
+from .crypto import masking
 
 # NUL bytes and lone surrogates are never meaningful text; databases reject or mangle them.
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -119,5 +120,11 @@ class JournalContextMiddleware:
         source = ChangeSource.ADMIN if request.path.startswith("/admin/") else ChangeSource.WEB
         user = getattr(request, "user", None)
         actor = user if user is not None and user.is_authenticated else None
-        with context.change_context(actor=actor, source=source, request_id=getattr(request, "request_id", "")):
-            return self.get_response(request)
+        with context.change_context(
+            actor=actor, source=source, request_id=getattr(request, "request_id", ""), viewer=user
+        ):
+            reads = masking.start_collecting()
+            try:
+                return self.get_response(request)
+            finally:
+                masking.flush_reads(reads)  # who saw which sensitive values, in the audit log

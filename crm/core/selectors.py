@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 
 from . import access
+from .choices import JournalAction
 from .models import Job, JournalEntry, Notification
 from .registry import SearchResult, platform
 
@@ -22,7 +23,11 @@ def journal_list(*, user: Any, filters: dict[str, Any] | None = None) -> QuerySe
 def record_history(*, user: Any, obj: Any) -> QuerySet[JournalEntry]:
     """A record's own history, for anyone who may see the record (checked by the caller's lookup)."""
     content_type = ContentType.objects.get_for_model(type(obj)._meta.concrete_model)
-    return JournalEntry.objects.filter(content_type=content_type, object_id=str(obj.pk)).order_by("-id")
+    return (
+        JournalEntry.objects.filter(content_type=content_type, object_id=str(obj.pk))
+        .exclude(action=JournalAction.VIEW)
+        .order_by("-id")
+    )
 
 
 def job_get(*, user: Any, job_id: Any) -> Job | None:

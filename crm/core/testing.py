@@ -30,11 +30,21 @@ from rest_framework.test import APIClient
 ALL = ("view", "create", "edit", "delete", "export")
 
 
-def make_user(*, module: str, actions: tuple[str, ...] = ALL, scope: str = "all", username: str | None = None) -> Any:
-    """A user whose role grants ``actions`` in ``module`` with the given data scope."""
+def make_user(
+    *,
+    module: str,
+    actions: tuple[str, ...] = ALL,
+    scope: str = "all",
+    username: str | None = None,
+    sensitive: bool = True,
+) -> Any:
+    """A user whose role grants ``actions`` in ``module`` with the given data scope, and the view of
+    sensitive fields unless ``sensitive=False``."""
     from crm.accounts.tests.factories import RoleFactory, UserFactory
 
-    role = RoleFactory(permissions={module: list(actions)}, data_scope=scope)
+    permissions = {module: list(actions)}
+    permissions.setdefault("sensitive", ["view"] if sensitive else [])
+    role = RoleFactory(permissions=permissions, data_scope=scope)
     kwargs = {"username": username} if username else {}
     return UserFactory(role=role, **kwargs)
 

@@ -98,7 +98,16 @@ class CustomersConfig(AppConfig):
                 emails=lambda c: [e for e in {c.email, *c.emails.values_list("email", flat=True)} if e],
             )
         )
-        blank = {"street": "", "city": "", "region": "", "postal_code": "", "date_of_birth": None, "custom": {}}
+        blank = {
+            "street": "",
+            "city": "",
+            "region": "",
+            "postal_code": "",
+            "date_of_birth": None,
+            "id_number": "",
+            "private_notes": "",
+            "custom": {},
+        }
         person = {"first_name": "", "last_name": "", "full_name": erased_name, "name": erased_name, "title": ""}
         channels = {"email": "", "phone": ""}
         privacy.register(

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.forms import VersionedModelForm
 from crm.accounts.models import Team
+from crm.core.crypto import masking
 from crm.core.widgets import AutocompleteSelectMultiple, UserSelect
 
 from . import selectors
@@ -208,6 +209,9 @@ EmailFormSet = forms.formset_factory(EmailRowForm, extra=1, max_num=20, validate
 PhoneFormSet = forms.formset_factory(PhoneRowForm, extra=1, max_num=20, validate_max=True)
 
 
+SENSITIVE_FORM_FIELDS = ("street", "postal_code", "date_of_birth", "id_number", "private_notes")
+
+
 class ContactForm(CustomFieldsFormMixin, VersionedModelForm):
     """A contact with its email addresses and phone numbers (one row each, kind and primary flag), and
     its custom fields (``cf_<key>``).
@@ -228,11 +232,17 @@ class ContactForm(CustomFieldsFormMixin, VersionedModelForm):
         widgets = {
             "tags": forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             "date_of_birth": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "private_notes": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        # Someone who may not see sensitive fields edits the rest of a contact; those stay as they are.
+        self.sensitive_hidden = not self.instance._state.adding and not masking.may_view(user)
+        if self.sensitive_hidden:
+            for name in SENSITIVE_FORM_FIELDS:
+                del self.fields[name]
         self.fields["company"].queryset = selectors.company_list(user=user).select_related(None).order_by("name", "id")
         _ownership_fields(self, user)
         _country_field(self)
@@ -251,7 +261,7 @@ class ContactForm(CustomFieldsFormMixin, VersionedModelForm):
                 for p in self.instance.phones.all()
             ]
         self.email_rows = EmailFormSet(data, prefix="emails", initial=emails)
-        self.phone_rows = PhoneFormSet(data, prefix="phones", initial=phones)
+        self.phone_rows = None if self.sensitive_hidden else PhoneFormSet(data, prefix="phones", initial=phones)
         self._stored_channels = (
             [(e["email"], e["kind"], e["is_primary"]) for e in emails],
             [(p.number, p.kind, p.is_primary) for p in self.instance.phones.all()] if self.instance.pk else [],
@@ -260,7 +270,7 @@ class ContactForm(CustomFieldsFormMixin, VersionedModelForm):
 
     def _rows_sent(self, rows: Any) -> bool:
         """A form sent without a row set (a script posting only some fields) leaves that list alone."""
-        return self.is_bound and f"{rows.prefix}-TOTAL_FORMS" in self.data
+        return rows is not None and self.is_bound and f"{rows.prefix}-TOTAL_FORMS" in self.data
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

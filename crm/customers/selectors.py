@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 
+from crm.core.crypto import masking
 from crm.core.registry import SearchResult
 
 from .models import Company, Contact, ContactEmail, ContactPhone, PastCompany, Tag
@@ -122,7 +123,8 @@ def _misspelled(queryset: QuerySet[Any], query: str, limit: int, exclude: set[in
 def contact_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
     """Contacts by name fragment, any email address, or phone number in any format."""
     contacts = contact_list(user=user)
-    phone = try_normalize_phone(query)
+    # Finding people by phone number is for roles that may see phone numbers (no guessing game).
+    phone = try_normalize_phone(query) if masking.may_view(user) else None
     hits: dict[int, tuple[Contact, float]] = {}
     if "@" in query:
         for contact in contacts.filter(emails__email__iexact=query.strip())[:limit]:

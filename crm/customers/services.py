@@ -46,6 +46,8 @@ CONTACT_FIELDS = (
     "lifecycle_stage",
     "source",
     "date_of_birth",
+    "id_number",
+    "private_notes",
     "street",
     "city",
     "region",

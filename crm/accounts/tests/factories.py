@@ -16,6 +16,13 @@ class RoleFactory(factory.django.DjangoModelFactory):
     data_scope = "own"
     permissions = factory.LazyFunction(dict)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):  # type: ignore[no-untyped-def]
+        """Test roles see sensitive fields unless their permissions say ``"sensitive": []``, like the
+        built-in roles of people who work with customers one by one."""
+        kwargs["permissions"] = {"sensitive": ["view"], **dict(kwargs.get("permissions") or {})}
+        return super()._create(model_class, *args, **kwargs)
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:

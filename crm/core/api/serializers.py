@@ -109,3 +109,25 @@ class StrictFieldsMixin:
                     continue
                 refused[str(key)] = [_("This field is read-only: it cannot be set.")]
         return refused
+
+
+class SensitiveFieldsMixin:
+    """Masks ``sensitive_fields`` in responses for a caller whose role may not view sensitive fields,
+    and notes the reads of those who may (audit log). Writing them is not affected.
+
+    ``sensitive_owner`` names the record the values belong to (a contact's phone row: the contact)."""
+
+    sensitive_fields: tuple[str, ...] = ()
+
+    def sensitive_owner(self, instance: Any) -> tuple[Any, Any]:
+        return type(instance), instance.pk
+
+    def to_representation(self, instance: Any) -> Any:
+        from crm.core.crypto import masking
+
+        data = super().to_representation(instance)  # type: ignore[misc]
+        model, pk = self.sensitive_owner(instance)
+        for name in self.sensitive_fields:
+            if name in data:
+                data[name] = masking.shown_of(model, pk, data[name])
+        return data

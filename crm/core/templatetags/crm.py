@@ -41,3 +41,19 @@ def options(choices: Any, selected: Any = None) -> SafeString:
     from ..widgets import option_tags
 
     return option_tags(choices, {"" if selected is None else str(selected)})
+
+
+@register.filter
+def sensitive(value: Any, record: Any) -> Any:
+    """``{{ contact.phone|sensitive:contact }}``: a sensitive value, or the mask for a viewer who may
+    not see it (the read is noted for the audit log)."""
+    from crm.core.crypto import masking
+
+    return masking.shown(record, value)
+
+
+@register.filter
+def masked(value: Any) -> bool:
+    from crm.core.crypto import masking
+
+    return value == masking.MASK

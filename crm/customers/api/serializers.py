@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from crm.core.api.serializers import StrictFieldsMixin
+from crm.core.api.serializers import SensitiveFieldsMixin, StrictFieldsMixin
 
 from ..custom_fields import selectors as custom_field_selectors
 from ..models import Company, Contact, ContactEmail, ContactPhone, Tag
@@ -73,16 +73,24 @@ class ContactEmailSerializer(serializers.ModelSerializer):
         fields = ["email", "kind", "is_primary"]
 
 
-class ContactPhoneSerializer(serializers.ModelSerializer):
+class ContactPhoneSerializer(SensitiveFieldsMixin, serializers.ModelSerializer):
     number = serializers.CharField(max_length=40, help_text="Any format; stored in E.164.")
+    sensitive_fields = ("number",)
+
+    def sensitive_owner(self, instance: Any) -> tuple[Any, Any]:
+        return Contact, getattr(instance, "contact_id", None)
 
     class Meta:
         model = ContactPhone
         fields = ["number", "kind", "is_primary"]
 
 
-class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    """A person. ``emails`` and ``phones``, when sent, replace the lists; phones are stored in E.164."""
+class ContactSerializer(StrictFieldsMixin, SensitiveFieldsMixin, serializers.ModelSerializer):
+    """A person. ``emails`` and ``phones``, when sent, replace the lists; phones are stored in E.164.
+    Sensitive fields (phones, street, postal code, date of birth, identity number, private notes) are
+    stored encrypted and read as ``••••••`` by a caller whose role may not view sensitive fields."""
+
+    sensitive_fields = ("phone", "street", "postal_code", "date_of_birth", "id_number", "private_notes")
 
     emails = ContactEmailSerializer(many=True, required=False)
     phones = ContactPhoneSerializer(many=True, required=False)
@@ -102,6 +110,8 @@ class ContactSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "lifecycle_stage",
             "source",
             "date_of_birth",
+            "id_number",
+            "private_notes",
             "email",
             "phone",
             "emails",

@@ -24,6 +24,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.core.crypto import masking
 from crm.core.exports import FORMULA_PREFIXES, safe_cell
 
 from .. import selectors
@@ -121,9 +122,13 @@ def contact_row(contact: Contact, definitions: list[Any] | None = None) -> list[
     emails = [e.email for e in contact.emails.all()]
     primary = contact.email or (emails[0] if emails else "")
     phones = list(contact.phones.all())
-    mobile = [p.number for p in phones if p.kind == ChannelKind.MOBILE]
-    work = [p.number for p in phones if p.kind == ChannelKind.WORK]
-    other = [p.number for p in phones if p.kind not in (ChannelKind.MOBILE, ChannelKind.WORK)]
+
+    def sensitive(value: Any) -> Any:
+        return masking.shown(contact, value)
+
+    mobile = [sensitive(p.number) for p in phones if p.kind == ChannelKind.MOBILE]
+    work = [sensitive(p.number) for p in phones if p.kind == ChannelKind.WORK]
+    other = [sensitive(p.number) for p in phones if p.kind not in (ChannelKind.MOBILE, ChannelKind.WORK)]
     return [
         contact.pk,
         contact.first_name,
@@ -138,11 +143,11 @@ def contact_row(contact: Contact, definitions: list[Any] | None = None) -> list[
         contact.company.name if contact.company_id and contact.company else "",
         contact.get_lifecycle_stage_display(),
         contact.get_source_display() if contact.source else "",
-        contact.date_of_birth,
-        contact.street,
+        sensitive(contact.date_of_birth),
+        sensitive(contact.street),
         contact.city,
         contact.region,
-        contact.postal_code,
+        sensitive(contact.postal_code),
         contact.country,
         contact.owner.get_username() if contact.owner_id and contact.owner else "",
         contact.team.name if contact.team_id and contact.team else "",

@@ -17,6 +17,8 @@ import vobject
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from crm.core.crypto import masking
+
 from ..choices import ChannelKind
 from ..models import Contact
 from .importing import SourceRow
@@ -46,7 +48,10 @@ def contact_vcard(contact: Contact, *, emails: Iterable[Any] = (), phones: Itera
         line.type_param = ["INTERNET", "HOME" if item.kind == ChannelKind.HOME else "WORK"] + (
             ["PREF"] if item.is_primary else []
         )
-    phones = list(phones) or ([_Channel(contact.phone, "mobile", True)] if contact.phone else [])
+    reveal = masking.visible()  # no phone numbers, street or birthday for a role that may not see them
+    if reveal:
+        masking.note_read(contact)
+    phones = (list(phones) or ([_Channel(contact.phone, "mobile", True)] if contact.phone else [])) if reveal else []
     for item in sorted(phones, key=lambda p: not p.is_primary):
         line = card.add("tel")
         line.value = getattr(item, "number", "")
@@ -55,17 +60,18 @@ def contact_vcard(contact: Contact, *, emails: Iterable[Any] = (), phones: Itera
         card.add("org").value = [contact.company.name]
     if contact.title:
         card.add("title").value = contact.title
-    if any((contact.street, contact.city, contact.region, contact.postal_code, contact.country)):
+    street, postal_code = (contact.street, contact.postal_code) if reveal else ("", "")
+    if any((street, contact.city, contact.region, postal_code, contact.country)):
         adr = card.add("adr")
         adr.value = vobject.vcard.Address(
-            street=contact.street,
+            street=street,
             city=contact.city,
             region=contact.region,
-            code=contact.postal_code,
+            code=postal_code,
             country=contact.country,
         )
         adr.type_param = ["WORK"]
-    if contact.date_of_birth:
+    if contact.date_of_birth and reveal:
         card.add("bday").value = contact.date_of_birth.isoformat()
     if contact.updated_at:
         card.add("rev").value = contact.updated_at.strftime("%Y-%m-%dT%H:%M:%SZ")

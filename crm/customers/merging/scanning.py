@@ -27,6 +27,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.core.crypto.fields import blind_index_of
 from crm.core.postgres import similarity_supported
 
 from ..choices import DuplicateStatus
@@ -116,7 +117,9 @@ def contact_pairs(progress: Progress | None = None) -> Pairs:
     for first, second in _group_pairs(shared_values(ContactEmail.objects.all(), F("email"), "contact_id")):
         _note(pairs, first, second, REASON_EMAIL)
     _report(progress, 20, _("Contacts: phone numbers…"))
-    for first, second in _group_pairs(shared_values(ContactPhone.objects.all(), F("number"), "contact_id")):
+    for first, second in _group_pairs(
+        shared_values(ContactPhone.objects.all(), blind_index_of("number"), "contact_id")
+    ):
         _note(pairs, first, second, REASON_PHONE)
     _report(progress, 35, _("Contacts: names within each company…"))
     for first, second, similarity in contact_name_pairs():

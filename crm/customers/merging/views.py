@@ -17,6 +17,7 @@ from django.views import View
 
 from crm.core import access
 from crm.core import selectors as core_selectors
+from crm.core.crypto import masking
 from crm.core.exceptions import ConflictError
 from crm.core.htmx import wants_fragment
 from crm.core.pagination import keyset_paginate
@@ -200,7 +201,15 @@ def _ids(request: HttpRequest, source: Any) -> list[int]:
 
 
 def _display(record: Any, part: Part) -> str:
-    """A part's value as a person reads it."""
+    """A part's value as a person reads it (masked when it is sensitive and the viewer may not see it)."""
+    text = _display_clear(record, part)
+    channel = is_channel(type(record), part) and part.key == "phone"
+    if channel or any(getattr(record._meta.get_field(name), "encrypted", False) for name in part.fields):
+        return masking.shown(record, text)
+    return text
+
+
+def _display_clear(record: Any, part: Part) -> str:
     if part.key == "name":
         return str(record.name)
     if part.key == "address":
@@ -352,7 +361,11 @@ class RecordMergeView(ModuleAccessMixin, View):
 
     def _channels(self, records: list[Any]) -> list[tuple[str, list[str]]]:
         emails = list(dict.fromkeys(e.email for record in records for e in record.emails.all()))
-        phones = list(dict.fromkeys(display_phone(p.number) for record in records for p in record.phones.all()))
+        phones = list(
+            dict.fromkeys(
+                masking.shown(record, display_phone(p.number)) for record in records for p in record.phones.all()
+            )
+        )
         return [(_("Email addresses"), emails), (_("Phone numbers"), phones)]
 
 

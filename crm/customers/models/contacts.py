@@ -5,6 +5,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.crypto.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField, blind_index_index
 from crm.core.models import OwnedModel
 
 from ..choices import ChannelKind, ContactSource, LifecycleStage
@@ -34,12 +35,33 @@ class Contact(Address, OwnedModel):
         _("lifecycle stage"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
     )
     source = models.CharField(_("source"), max_length=16, choices=ContactSource.choices, blank=True)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    # Personal details, stored encrypted (crm.core.crypto): the address of a person, unlike a
+    # company's, is personal data; city, region and country stay clear for territories and segments.
+    street = EncryptedCharField(_("street"), max_length=200, blank=True)
+    postal_code = EncryptedCharField(_("postal code"), max_length=20, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    id_number = EncryptedCharField(
+        _("identity number"),
+        max_length=50,
+        blank=True,
+        blind_index=True,
+        help_text=_("Passport, national ID or tax number; stored encrypted."),
+    )
+    private_notes = EncryptedTextField(
+        _("private notes"),
+        blank=True,
+        help_text=_("Stored encrypted; shown only to roles that may view sensitive fields."),
+    )
     email = models.EmailField(
         _("email"), max_length=254, blank=True, editable=False, help_text=_("The primary email address.")
     )
-    phone = models.CharField(
-        _("phone"), max_length=32, blank=True, editable=False, help_text=_("The primary phone number (E.164).")
+    phone = EncryptedCharField(
+        _("phone"),
+        max_length=32,
+        blank=True,
+        editable=False,
+        blind_index=True,
+        help_text=_("The primary phone number (E.164)."),
     )
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
@@ -53,7 +75,8 @@ class Contact(Address, OwnedModel):
             models.Index(fields=["name", "id"], name="contact_name_idx"),
             models.Index(Upper("name"), name="contact_name_upper_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
-            models.Index(fields=["phone"], name="contact_phone_idx"),
+            blind_index_index("phone", index_name="contact_phone_bidx"),
+            blind_index_index("id_number", index_name="contact_id_number_bidx"),
             models.Index(fields=["company", "name"], name="contact_company_idx"),
             models.Index(fields=["owner", "name", "id"], name="contact_owner_idx"),
             models.Index(fields=["team", "name", "id"], name="contact_team_idx"),
@@ -96,7 +119,9 @@ class ContactEmail(models.Model):
 
 class ContactPhone(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="phones", verbose_name=_("contact"))
-    number = models.CharField(_("phone number"), max_length=32, help_text=_("Stored in E.164, e.g. +8613812345678."))
+    number = EncryptedCharField(
+        _("phone number"), max_length=32, blind_index=True, help_text=_("Stored in E.164, e.g. +8613812345678.")
+    )
     kind = models.CharField(_("kind"), max_length=8, choices=ChannelKind.choices, default=ChannelKind.MOBILE)
     is_primary = models.BooleanField(_("primary"), default=False)
 
@@ -104,7 +129,7 @@ class ContactPhone(models.Model):
         verbose_name = _("phone number")
         verbose_name_plural = _("phone numbers")
         ordering = ["-is_primary", "id"]
-        indexes = [models.Index(fields=["number"], name="contactphone_number_idx")]
+        indexes = [blind_index_index("number", index_name="contactphone_number_bidx")]
 
     def __str__(self) -> str:
         return self.number

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from crm.core import access
+from crm.core.crypto import masking
 from crm.core.htmx import render_page
 from crm.core.views.generic import ModuleAccessMixin, ObjectDetailView, ObjectFormView
 
@@ -129,7 +130,9 @@ class CompanyDetailView(ObjectDetailView):
         contacts_qs = selectors.company_contacts(user=user, company=company)
         contacts = list(contacts_qs[:CONTACTS_SHOWN])
         for contact in contacts:
-            contact.phone_display = display_phone(contact.phone) if contact.phone else ""
+            contact.phone_number = masking.shown(contact, contact.phone)
+            shown = contact.phone_number and contact.phone_number != masking.MASK
+            contact.phone_display = display_phone(contact.phone) if shown else ""
         subsidiaries_qs = selectors.company_subsidiaries(user=user, company=company)
         subsidiaries = list(subsidiaries_qs[: SUBSIDIARIES_SHOWN + 1])
         parent = company.parent

@@ -11,11 +11,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from crm.core import access
+from crm.core.crypto import masking
 from crm.core.htmx import render_page
 from crm.core.views.errors import bad_request
 from crm.core.views.generic import ModuleAccessMixin, ObjectDetailView, ObjectFormView
@@ -45,6 +47,7 @@ CONTACT_COLUMNS = (
 
 class ContactListView(CustomerListView):
     model_key = "contact"
+    phone_is_sensitive = True
     filterset_class = ContactFilterSet
     columns = CONTACT_COLUMNS
     default_columns = ("email", "phone", "company", "lifecycle_stage", "owner")
@@ -112,14 +115,36 @@ class ContactDetailView(ObjectDetailView):
         context.update(
             record_permissions(self.request.user),
             panels=record_panels(self.request, contact, "customers.contact"),
-            phones=[(phone, display_phone(phone.number)) for phone in contact.phones.all()],
-            country=country_name(contact.country),
+            phones=[
+                (phone, masking.shown(contact, phone.number), display_phone(phone.number))
+                for phone in contact.phones.all()
+            ],
+            address_lines=contact_address_lines(contact),
+            sensitive_details=[
+                (label, masking.shown(contact, value))
+                for label, value in (
+                    (_("Date of birth"), date_format(contact.date_of_birth) if contact.date_of_birth else ""),
+                    (_("Identity number"), contact.id_number),
+                )
+                if value
+            ],
+            private_notes=masking.shown(contact, contact.private_notes),
             company_visible=company is not None
             and selectors.company_list(user=self.request.user).filter(pk=company.pk).exists(),
             custom_fields=custom_field_items(contact),
             past_companies=selectors.past_companies(user=self.request.user, contact=contact),
         )
         return context
+
+
+def contact_address_lines(contact: Contact) -> list[str]:
+    """The contact's address as lines to show, the street and postal code masked for a viewer who may
+    not see sensitive fields (city, region and country are not encrypted)."""
+    street = masking.shown(contact, contact.street)
+    postal_code = masking.shown(contact, contact.postal_code)
+    city_line = " ".join(part for part in (postal_code, contact.city) if part)
+    country = country_name(contact.country) if contact.country else ""
+    return [line for line in (street, city_line, contact.region, country) if line]
 
 
 class ContactFormView(ObjectFormView):

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from crm.core import access
+from crm.core.crypto import masking
 from crm.core.htmx import render_page
 from crm.core.pagination import KeysetPage, keyset_paginate
 from crm.core.saved_views.registry import columns_session_key
@@ -118,10 +119,15 @@ class CustomerListView(ModuleAccessMixin, View):
     def get_queryset(self) -> QuerySet[Any]:
         raise NotImplementedError
 
+    phone_is_sensitive = False  # a person's phone number is; a company's switchboard is not
+
     def decorate(self, rows: list[Any]) -> None:
         """Attach ready-to-show values to the page's rows (formatted phone numbers, country names)."""
         for row in rows:
-            row.phone_display = display_phone(row.phone) if row.phone else ""
+            row.phone_number = masking.shown(row, row.phone) if self.phone_is_sensitive else row.phone
+            row.phone_display = (
+                display_phone(row.phone) if row.phone_number and row.phone_number != masking.MASK else ""
+            )
             row.country_label = country_name(row.country)
 
     # A company filter set outside the bar ("contacts of this company"): (parameter, chip label).

@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from crm.core.api.serializers import StrictFieldsMixin
+from crm.core.api.serializers import SensitiveFieldsMixin, StrictFieldsMixin
 from crm.core.api.viewsets import CRMAPIMixin, ScopedModelViewSet, ScopedViewSetMixin
 from crm.customers import selectors as customer_selectors
 from crm.customers.models import Company, Contact
@@ -43,7 +43,7 @@ READ_ONLY = [
 ]
 
 
-class LeadSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class LeadSerializer(StrictFieldsMixin, SensitiveFieldsMixin, serializers.ModelSerializer):
     """A lead. Without an ``owner`` the assignment rules choose one. ``name`` is made from first and
     last name when left out; ``phone`` takes any format and comes back in E.164; ``website`` may leave
     out ``https://``; ``country`` is a two-letter code. ``status`` cannot be set to ``converted``:
@@ -56,6 +56,7 @@ class LeadSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     website = serializers.CharField(max_length=300, required=False, allow_blank=True)
     country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all(), required=False, allow_null=True)
+    sensitive_fields = ("phone",)
 
     class Meta:
         model = Lead

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
+from crm.core.crypto import masking
 from crm.core.registry import SearchResult
 from crm.customers import selectors as customer_selectors
 from crm.customers.models import Company, Contact
@@ -98,7 +99,7 @@ def lead_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:
     if "@" in text and " " not in text:
         for lead in leads.filter(email=text.lower())[:limit]:
             hits[lead.pk] = (lead, 3.0)
-    phone = try_normalize_phone(text)
+    phone = try_normalize_phone(text) if masking.may_view(user) else None
     if phone:
         for lead in leads.filter(phone=phone)[:limit]:
             hits[lead.pk] = (lead, 3.0)

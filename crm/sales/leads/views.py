@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from crm.core import access
+from crm.core.crypto import masking
 from crm.core.exceptions import ConflictError
 from crm.core.htmx import render_page
 from crm.core.pagination import keyset_paginate
@@ -124,7 +125,7 @@ class LeadListView(ModuleAccessMixin, View):
             sort = DEFAULT_SORT
         page = keyset_paginate(request, rows, ordering=SORTS[sort], per_page=self.per_page)
         for lead in page.object_list:
-            lead.phone_display = display_phone(lead.phone) if lead.phone else ""
+            lead.phone_display = masking.shown(lead, display_phone(lead.phone) if lead.phone else "")
         form = filterset.form
         choices = {
             name: [(value, label) for value, label in field.choices if value not in ("", None)]
@@ -219,6 +220,7 @@ class LeadDetailView(ObjectDetailView):
             can_edit=can_edit,
             can_delete=access.can(user, MODULE, "delete"),
             can_convert=can_edit and lead.status in services.CONVERTIBLE,
+            phone_number=masking.shown(lead, lead.phone),
             phone_display=display_phone(lead.phone) if lead.phone else "",
             country=country_name(lead.country),
             score_template=score_template(),
@@ -363,7 +365,7 @@ class LeadConvertView(ScopedObjectMixin, View):
             "object": lead,
             "form": form,
             "plan": form.plan if form is not None else None,
-            "phone_display": display_phone(lead.phone) if lead.phone else "",
+            "phone_display": masking.shown(lead, display_phone(lead.phone) if lead.phone else ""),
             "problem": problem,
             "can_create_deal": access.can(user, MODULE, "create"),
             "can_create_customers": access.can(user, "customers", "create"),

@@ -12,6 +12,7 @@ from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.crypto.fields import EncryptedCharField, blind_index_index
 from crm.core.models import OwnedModel, TimeStampedModel, VersionedModel
 
 from ..choices import AssignmentMethod, LeadSource, LeadStatus
@@ -31,7 +32,9 @@ class Lead(OwnedModel):
     name = models.CharField(_("name"), max_length=200, help_text=_("Full name; filled from first and last name."))
     title = models.CharField(_("job title"), max_length=100, blank=True)
     email = models.EmailField(_("email"), max_length=254, blank=True)
-    phone = models.CharField(_("phone"), max_length=32, blank=True, help_text=_("Stored in E.164."))
+    phone = EncryptedCharField(
+        _("phone"), max_length=32, blank=True, blind_index=True, help_text=_("Stored in E.164, encrypted.")
+    )
     company_name = models.CharField(_("company"), max_length=200, blank=True)
     website = models.URLField(_("website"), max_length=300, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
@@ -99,7 +102,7 @@ class Lead(OwnedModel):
             models.Index(fields=["name", "id"], name="lead_name_idx"),
             models.Index(Upper("name"), name="lead_name_upper_idx"),
             models.Index(fields=["email"], name="lead_email_idx"),
-            models.Index(fields=["phone"], name="lead_phone_idx"),
+            blind_index_index("phone", index_name="lead_phone_bidx"),
             models.Index(fields=["source", "status"], name="lead_source_idx"),
         ]
         constraints = [
