@@ -85,6 +85,24 @@ def bench_password() -> str:
 # --- writing rows ----------------------------------------------------------------------------------
 
 
+def _sealed(
+    connection: BaseDatabaseWrapper, model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> Iterable[Sequence[Any]]:
+    """The rows with the values of encrypted fields sealed as the model stores them (crm.core.crypto)."""
+    by_name = {field.name: field for field in model._meta.concrete_fields}
+    sealed = [(i, by_name[name]) for i, name in enumerate(fields) if getattr(by_name.get(name), "encrypted", False)]
+    if not sealed:
+        return rows
+
+    def seal(row: Sequence[Any]) -> Sequence[Any]:
+        values = list(row)
+        for i, field in sealed:
+            values[i] = field.get_db_prep_save(values[i], connection)
+        return values
+
+    return (seal(row) for row in rows)
+
+
 def insert_rows(
     connection: BaseDatabaseWrapper, model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> int:
@@ -104,6 +122,7 @@ def insert_rows(
         raise ValueError(f"{model.__name__} has no column for {', '.join(unknown)}.")
     columns = ", ".join(quote(column_of[name]) for name in names)
     table = quote(model._meta.db_table)
+    rows = _sealed(connection, model, fields, rows)
     written = 0
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -123,14 +123,18 @@ def snapshot(obj: models.Model, names: Iterable[str] | None = None) -> dict[str,
     }
 
 
-_sealed: dict[type[models.Model], frozenset[str]] = {}
+_sealed: dict[type[models.Model], dict[str, Any]] = {}
 
 
-def sealed_fields(model: type[models.Model]) -> frozenset[str]:
-    """Names of the encrypted fields of ``model``: the journal keeps their values encrypted too."""
+def sealed_fields(model: type[models.Model]) -> dict[str, Any]:
+    """The fields of ``model`` whose values the journal keeps encrypted too: encrypted fields, and
+    fields with a ``journal_value(value)`` method that seals the sensitive parts of a value (custom
+    field values), by name."""
     names = _sealed.get(model)
     if names is None:
-        names = frozenset(f.name for f in tracked_fields(model) if getattr(f, "encrypted", False))
+        names = {
+            f.name: f for f in tracked_fields(model) if getattr(f, "encrypted", False) or hasattr(f, "journal_value")
+        }
         _sealed[model] = names
     return names
 
@@ -152,7 +156,8 @@ def _diff(model: type[models.Model], old: Mapping[str, Any], new: Mapping[str, A
             if name in opts.redact:
                 changes[name] = [REDACTED, REDACTED]
             elif name in sealed:
-                changes[name] = [_seal(before), _seal(after)]
+                seal = getattr(sealed[name], "journal_value", _seal)
+                changes[name] = [seal(before), seal(after)]
             else:
                 changes[name] = [before, after]
     return changes

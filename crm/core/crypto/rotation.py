@@ -42,6 +42,28 @@ def encrypted_columns() -> list[tuple[Any, Any]]:
     return found
 
 
+def json_columns_with_sealed_values() -> list[tuple[Any, Any]]:
+    """JSON columns some of whose values are sealed tokens (``holds_sealed_values = True`` on the
+    field: custom field values of fields marked sensitive)."""
+    found = []
+    for model in apps.get_models():
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        found += [(model, f) for f in model._meta.concrete_fields if getattr(f, "holds_sealed_values", False)]
+    return found
+
+
+def _json_rows(model: Any, f: Any) -> Iterator[list[tuple[Any, str, Any]]]:
+    """Batches of (pk, stored JSON text, parsed value) of a JSON column's rows that hold a token."""
+    for rows in _stored_rows(model, f):
+        batch = []
+        for pk, stored in rows:
+            text = stored if isinstance(stored, str) else json.dumps(stored)
+            if "enc1:" in text:
+                batch.append((pk, stored, json.loads(text) if isinstance(stored, str) else stored))
+        yield batch
+
+
 def _stored_rows(model: Any, f: Any) -> Iterator[list[tuple[Any, str]]]:
     """Batches of (pk, stored text) of the non-empty values of one column, in pk order."""
     using = router.db_for_write(model)
@@ -118,6 +140,30 @@ def rotate(*, progress: Progress | None = None) -> RotationResult:
                 result.rewritten[label] += len(updates)
         if progress and result.rewritten[label]:
             progress(f"{label}: {result.rewritten[label]} re-encrypted")
+    for model, f in json_columns_with_sealed_values():
+        label = f"{model._meta.label}.{f.name}"
+        using = router.db_for_write(model)
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        table, pk, column = quote(model._meta.db_table), quote(model._meta.pk.column), quote(f.column)
+        for batch in _json_rows(model, f):
+            for row_pk, stored, value in batch:
+                resealed, changed = _reseal_tokens(value, ring.primary)
+                if not changed:
+                    continue
+                with transaction.atomic(using=using), connection.cursor() as cursor:
+                    cursor.execute(f"SELECT {column} FROM {table} WHERE {pk} = %s", [row_pk])  # noqa: S608
+                    current = cursor.fetchone()
+                    if current is None or current[0] != stored:
+                        continue  # edited meanwhile: sealed with the keys of that moment
+                    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+                    cursor.execute(
+                        f"UPDATE {table} SET {column} = %s{cast} WHERE {pk} = %s",  # noqa: S608
+                        [json.dumps(resealed, ensure_ascii=False), row_pk],
+                    )
+                result.rewritten[label] += 1
+        if progress and result.rewritten[label]:
+            progress(f"{label}: {result.rewritten[label]} re-encrypted")
     for batch in _journal_batches():
         for pk, changes in batch:
             resealed, changed = _reseal_tokens(changes, ring.primary)
@@ -139,6 +185,10 @@ def count_by_key() -> Counter[str]:
     for model, f in encrypted_columns():
         for rows in _stored_rows(model, f):
             counts.update(keyring.key_id(_token(f, stored)) for _pk, stored in rows)
+    for model, f in json_columns_with_sealed_values():
+        for batch in _json_rows(model, f):
+            for _pk, _stored, value in batch:
+                counts.update(_token_keys(value))
     for batch in _journal_batches():
         for _pk, changes in batch:
             counts.update(_token_keys(changes))
