@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from crm.core.crypto import keyfile
+
 from . import client, report
 from .database import DEFAULT_URL, LOCAL_HOSTS, Database
 from .generate import LOGIN_USERNAME, PASSWORD_ENV
@@ -57,8 +59,16 @@ def say(message: str) -> None:
 
 def app_env(options: Options, local_dir: Path, password: str) -> dict[str, str]:
     """The environment of a production deployment on this machine, over plain HTTP on 127.0.0.1."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "REDIS_URL", "CELERY_BROKER_URL"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "REDIS_URL", "CELERY_BROKER_URL", "CRM_FIELD_KEYS", "CRM_KEY_FILE"}
+    }
+    key_file = local_dir / "field-keys.json"  # the run's data is new, so are its keys
+    if not key_file.exists():
+        keyfile.create(key_file)
     env |= {
+        "CRM_KEY_FILE": str(key_file),
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "CRM_ENV": "production",
         "CRM_LOCAL_DIR": str(local_dir),

@@ -99,6 +99,13 @@ def create(path: Path) -> dict[str, Any]:
     return data
 
 
+def create_in(folder: str | Path) -> Path:
+    """A new key file ``field-keys.json`` in ``folder`` (scratch databases of benchmarks and checks)."""
+    path = Path(folder) / "field-keys.json"
+    create(path)
+    return path
+
+
 def add_key(data: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """A copy of ``data`` with a new key that becomes the primary one."""
     number = max(int(kid[1:]) for kid in data["keys"]) + 1

@@ -28,6 +28,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from crm.core.crypto import keyfile
+
 
 def generate(*, reps: int, years: int, today: date, seed: int = 42) -> dict[str, Any]:
     """Users, teams, two pipelines, won deals for ``years`` complete years and an open pipeline."""
@@ -264,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         os.environ.setdefault("MEDIA_ROOT", folder)
         os.environ.setdefault("CRM_LOCAL_DIR", folder)
+        if not os.environ.get("CRM_FIELD_KEYS"):  # a new database: new keys, in the scratch folder
+            os.environ["CRM_KEY_FILE"] = str(keyfile.create_in(folder))
         import django
 
         django.setup()
