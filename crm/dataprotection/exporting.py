@@ -14,6 +14,7 @@ from typing import Any
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from crm.core.crypto import keyring
 from crm.core.journal import to_json
 from crm.core.models import Attachment
 from crm.core.privacy import privacy, row_to_dict
@@ -79,7 +80,7 @@ def export_bundle(*, kind: str, subject_id: int, progress: Progress | None = Non
                     "action": entry.action,
                     "record": f"{entry.content_type.app_label}.{entry.content_type.model}",
                     "record_id": entry.object_id,
-                    "changes": entry.changes,
+                    "changes": keyring.opened(entry.changes),  # the person's own values, in clear
                 }
             )
     journal.sort(key=lambda item: item["sequence"])

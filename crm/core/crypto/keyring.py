@@ -190,3 +190,18 @@ def reset() -> None:
     global _ring, _checked_at, _file_stamp
     with _lock:
         _ring, _checked_at, _file_stamp = None, 0.0, None
+
+
+def opened(value: Any) -> Any:
+    """``value`` (JSON-like) with every sealed string in it opened: for a person's own copy of their
+    data (privacy export). A value that cannot be opened is replaced by ``None``."""
+    if is_sealed(value):
+        try:
+            return open_sealed(value)
+        except DecryptionError:
+            return None
+    if isinstance(value, list):
+        return [opened(v) for v in value]
+    if isinstance(value, dict):
+        return {k: opened(v) for k, v in value.items()}
+    return value
