@@ -57,6 +57,17 @@ def _opened(token: str, model: Any, object_id: str) -> Any:
     return masking.shown_of(model, object_id, value)
 
 
+def _opened_json(token: str, model: Any, object_id: str) -> Any:
+    """A value sealed as JSON (a sensitive custom field's), as the viewer may see it."""
+    import json
+
+    try:
+        value = json.loads(keyring.open_sealed(token))
+    except (keyring.DecryptionError, ValueError):
+        return _("(cannot be decrypted)")
+    return masking.shown_of(model, object_id, value)
+
+
 def describe(entries: Iterable[Any]) -> list[Any]:
     """Attach ``rows`` (a list of ChangeRow) to each entry and return the entries."""
     entries = list(entries)
@@ -89,6 +100,11 @@ def describe(entries: Iterable[Any]) -> list[Any]:
             def show(value: Any, lookup: dict[str, str] = lookup, entry: Any = entry, model: Any = model) -> str:
                 if keyring.is_sealed(value):
                     value = _opened(value, model, entry.object_id)
+                elif isinstance(value, dict):  # custom field values: those of sensitive fields are sealed
+                    value = {
+                        k: _opened_json(v, model, entry.object_id) if keyring.is_sealed(v) else v
+                        for k, v in value.items()
+                    }
                 return lookup.get(str(value), _text(value)) if value is not None else "—"
 
             if isinstance(change, dict):

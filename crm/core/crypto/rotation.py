@@ -65,17 +65,19 @@ def _json_rows(model: Any, f: Any) -> Iterator[list[tuple[Any, str, Any]]]:
 
 
 def _stored_rows(model: Any, f: Any) -> Iterator[list[tuple[Any, str]]]:
-    """Batches of (pk, stored text) of the non-empty values of one column, in pk order."""
+    """Batches of (pk, stored text) of the non-empty values of one column, in pk order (of a JSON
+    column, the non-null ones: PostgreSQL cannot compare ``jsonb`` with ``''``)."""
     using = router.db_for_write(model)
     connection = connections[using]
     quote = connection.ops.quote_name
     table, pk, column = quote(model._meta.db_table), quote(model._meta.pk.column), quote(f.column)
+    empty = "" if getattr(f, "holds_sealed_values", False) else f" AND {column} <> ''"
     last: Any = None
     while True:
         after = "" if last is None else f" AND {pk} > %s"
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {pk}, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} <> ''{after} "  # noqa: S608
+                f"SELECT {pk}, {column} FROM {table} WHERE {column} IS NOT NULL{empty}{after} "  # noqa: S608
                 f"ORDER BY {pk} LIMIT {BATCH}",
                 [] if last is None else [last],
             )

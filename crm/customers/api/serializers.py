@@ -8,8 +8,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.core.api.serializers import SensitiveFieldsMixin, StrictFieldsMixin
+from crm.core.crypto import masking
 
 from ..custom_fields import selectors as custom_field_selectors
+from ..custom_fields.sensitive import shown
 from ..models import Company, Contact, ContactEmail, ContactPhone, Tag
 from ..services import COMPANY_FIELDS
 
@@ -18,13 +20,17 @@ CUSTOM_HELP = (
     "text, URL, email and phone as strings (phones come back in E.164); number and money as JSON numbers; "
     "date as YYYY-MM-DD; yes/no as true/false; one choice as one of the field's choices; several choices as "
     "a list of them. On an update only the keys sent change (null clears one); on create, fields not sent "
-    "get their default. Errors are reported per field as `custom.<key>`."
+    "get their default. Errors are reported per field as `custom.<key>`. The values of fields marked "
+    "sensitive read as `••••••` for a caller whose role may not view sensitive fields; sending that mask "
+    "back leaves the value as it is."
 )
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class CustomValuesField(serializers.JSONField):
-    """A record's ``custom`` object: only the active fields are shown; the service checks each value."""
+    """A record's ``custom`` object: only the active fields are shown, those marked sensitive masked for
+    a caller who may not view sensitive fields; the service checks each value. A sensitive value sent
+    back as the mask itself (a masked record read, changed and sent again) is left as it is."""
 
     def __init__(self, *, entity: str, **kwargs: Any) -> None:
         self.entity = entity
@@ -32,18 +38,30 @@ class CustomValuesField(serializers.JSONField):
         kwargs.setdefault("help_text", CUSTOM_HELP)
         super().__init__(**kwargs)
 
+    def definitions(self) -> list[Any]:
+        found = getattr(self, "_active", None)
+        if found is None:  # once per serializer (a list's rows share it)
+            found = self._active = list(custom_field_selectors.active_by_key(self.entity).values())
+        return found
+
     def to_internal_value(self, data: Any) -> Any:
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
             raise serializers.ValidationError(_("Send the custom fields as an object of key and value pairs."))
-        return value
+        sensitive = {definition.key for definition in self.definitions() if definition.sensitive}
+        return {key: item for key, item in value.items() if not (key in sensitive and item == masking.MASK)}
+
+    def get_attribute(self, instance: Any) -> Any:
+        return (instance, super().get_attribute(instance))  # the record too: masking notes whose value was read
 
     def to_representation(self, value: Any) -> Any:
-        stored = value if isinstance(value, dict) else {}
-        keys = getattr(self, "_active_keys", None)
-        if keys is None:  # once per serializer (a list's rows share it)
-            keys = self._active_keys = list(custom_field_selectors.active_by_key(self.entity))
-        return {key: stored[key] for key in keys if key in stored}
+        record, stored = value if isinstance(value, tuple) else (None, value)
+        stored = stored if isinstance(stored, dict) else {}
+        return {
+            definition.key: shown(record, definition, stored[definition.key])
+            for definition in self.definitions()
+            if definition.key in stored
+        }
 
 
 class TagSerializer(StrictFieldsMixin, serializers.ModelSerializer):

@@ -44,7 +44,9 @@ class CustomFieldPermission(permissions.BasePermission):
 class CustomFieldSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A custom field of companies or contacts. ``key`` and ``entity`` are chosen once; ``default`` and
     the values of records follow the field's ``kind`` (see the ``custom`` field of companies and
-    contacts); ``choices`` is the list offered by the kinds ``choice`` and ``multi_choice``."""
+    contacts); ``choices`` is the list offered by the kinds ``choice`` and ``multi_choice``. The values of
+    a ``sensitive`` field are stored encrypted, read as ``••••••`` by callers whose role may not view
+    sensitive fields, and cannot be filtered on; changing the flag re-encrypts or decrypts them."""
 
     key = serializers.CharField(max_length=50, required=False, allow_blank=True)
     choices = serializers.ListField(
@@ -66,6 +68,7 @@ class CustomFieldSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "help_text",
             "choices",
             "position",
+            "sensitive",
             "is_active",
             "version",
             "created_at",

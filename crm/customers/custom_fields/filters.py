@@ -13,6 +13,10 @@ one choice                          ``cf_<key>``: is this choice
 several choices                     ``cf_<key>``: includes this choice
 ==================================  ==============================================================
 
+A field marked sensitive has its values stored encrypted, which SQL cannot compare: its filter names
+are kept, but a value sent for one is refused with a clear error (a 400 from the API, a refused
+export), and the list page does not offer them.
+
 Keys hold no double underscore, so ``cf_<key>__min`` never names another field's filter.
 Values are read with JSON key transforms that mean the same on SQLite and PostgreSQL: numbers as
 numbers, everything else as its text.
@@ -24,6 +28,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Expression, FloatField, Q, QuerySet, TextField
 from django.db.models.fields.json import KT
@@ -134,10 +139,48 @@ class CustomChoiceFilter(_CustomFilter, django_filters.ChoiceFilter):
         return qs.filter(choice_condition(self.definition, value))
 
 
+class RefusedValueField(forms.CharField):
+    """The input of a filter that cannot be: any value sent is an error saying why."""
+
+    def __init__(self, *args: Any, message: str = "", **kwargs: Any) -> None:
+        self.message = message
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        value = super().clean(value)
+        if value not in (None, ""):
+            raise ValidationError(self.message, code="sensitive")
+        return value
+
+
+class CustomSensitiveFilter(_CustomFilter, django_filters.CharFilter):
+    """Stands for a filter of a sensitive field: refuses any value (see the module's text)."""
+
+    field_class = RefusedValueField
+    refused = True
+
+    def __init__(self, *args: Any, definition: Any, **kwargs: Any) -> None:
+        message = _("“%(field)s” is a sensitive field: its values are stored encrypted and cannot be filtered on.") % {
+            "field": definition.label
+        }
+        super().__init__(*args, definition=definition, message=message, **kwargs)
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        return qs
+
+
+def is_refused(filter_: Any) -> bool:
+    """Is this the stand-in of a filter of a sensitive field?"""
+    return bool(getattr(filter_, "refused", False))
+
+
 def filters_for(definition: Any) -> dict[str, django_filters.Filter]:
     """The filters a field adds to its record type's FilterSet, by name."""
     label = definition.label
     kind = definition.kind
+    if definition.sensitive:
+        names = [param(definition, "__min"), param(definition, "__max")] if kind in RANGE_KINDS else [param(definition)]
+        return {name: CustomSensitiveFilter(label=label, definition=definition) for name in names}
     if kind in TEXT_KINDS:
         return {param(definition): CustomTextFilter(label=label, definition=definition)}
     if kind in RANGE_KINDS:

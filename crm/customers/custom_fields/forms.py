@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from crm.core.crypto import masking
+
 from ..choices import CustomFieldEntity, CustomFieldKind
 from ..models import CustomField
 from . import selectors
@@ -80,7 +82,10 @@ def value_field(definition: Any, *, initial: Any = None) -> CustomValueField:
 
 class CustomFieldsFormMixin:
     """Adds the active custom fields of ``custom_entity`` to a company or contact ModelForm (as
-    ``cf_<key>``); ``service_error`` puts a service's ``custom.<key>`` errors next to them."""
+    ``cf_<key>``); ``service_error`` puts a service's ``custom.<key>`` errors next to them.
+
+    Someone who may not see sensitive fields (the form's ``user``) edits the other fields of an
+    existing record: the sensitive ones are left out of the form and keep their values."""
 
     custom_entity: str = ""
     fields: dict[str, Any]
@@ -90,7 +95,19 @@ class CustomFieldsFormMixin:
     cleaned_data: dict[str, Any]
 
     def add_custom_fields(self) -> None:
-        self.custom_definitions = selectors.active_definitions(self.custom_entity)
+        definitions = selectors.active_definitions(self.custom_entity)
+        self.custom_sensitive_hidden = not self.instance._state.adding and not masking.may_view(
+            getattr(self, "user", None)
+        )
+        # The labels of the fields left out, for a note that they are kept as they are.
+        self.custom_hidden_labels = (
+            [definition.label for definition in definitions if definition.sensitive]
+            if self.custom_sensitive_hidden
+            else []
+        )
+        if self.custom_sensitive_hidden:
+            definitions = [definition for definition in definitions if not definition.sensitive]
+        self.custom_definitions = definitions
         stored = self.instance.custom if self.instance.pk and isinstance(self.instance.custom, dict) else {}
         for definition in self.custom_definitions:
             value = stored.get(definition.key) if self.instance.pk else definition.default
@@ -169,6 +186,14 @@ class DefinitionForm(forms.Form):
         help_text=_("One choice per line, in the order they are offered."),
     )
     required = forms.BooleanField(label=_("Required"), required=False, help_text=_("New records must have a value."))
+    sensitive = forms.BooleanField(
+        label=_("Sensitive"),
+        required=False,
+        help_text=_(
+            "Stored encrypted and shown only to roles that may view sensitive fields (others see it masked); "
+            "it cannot be filtered or sorted on. Changing this re-encrypts or decrypts the values records hold."
+        ),
+    )
     help_text = forms.CharField(
         label=_("Help text"), max_length=200, required=False, help_text=_("Shown under the field in forms.")
     )
@@ -184,6 +209,7 @@ class DefinitionForm(forms.Form):
                 "kind": instance.kind,
                 "choices": "\n".join(instance.choices or []),
                 "required": instance.required,
+                "sensitive": instance.sensitive,
                 "help_text": instance.help_text,
                 "version": instance.version,
                 "default": to_form(instance, instance.default),
@@ -247,6 +273,7 @@ class DefinitionForm(forms.Form):
             "label": self.cleaned_data["label"],
             "kind": self.cleaned_data["kind"],
             "required": bool(self.cleaned_data.get("required")),
+            "sensitive": bool(self.cleaned_data.get("sensitive")),
             "help_text": self.cleaned_data.get("help_text", ""),
             "choices": self.cleaned_data.get("choices", []) if self.chosen_kind in CHOICE_KINDS else [],
             "default": self.cleaned_data.get("default"),

@@ -2,7 +2,9 @@
 
 The active definitions of a record type are read on every list, form, detail page, API call and
 import; they change rarely. They are kept in the cache (shared by every process, dropped whenever a
-definition changes) and, within one request, in memory: a page costs no query for them.
+definition changes) and, within one request, in memory: a page costs no query for them. So are the
+keys of the fields marked sensitive (inactive ones included), which every write of a record's custom
+values asks for (``storage.CustomValuesField`` seals their values).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from ..choices import CustomFieldEntity
 from ..models import Company, Contact, CustomField
 
 CACHE_SECONDS = 300
-_CACHE_KEY = "customers:custom_fields:active:v1:{entity}"
+_CACHE_KEY = "customers:custom_fields:active:v2:{entity}"  # v2: definitions have `sensitive`
+_SENSITIVE_CACHE_KEY = "customers:custom_fields:sensitive:v1:{entity}"
 ENTITY_MODELS: dict[str, type[Company] | type[Contact]] = {
     CustomFieldEntity.COMPANY: Company,
     CustomFieldEntity.CONTACT: Contact,
@@ -29,6 +32,10 @@ ENTITY_MODELS: dict[str, type[Company] | type[Contact]] = {
 # (request id, entity -> definitions): the definitions read during the current request.
 _request_memo: contextvars.ContextVar[tuple[str, dict[str, list[CustomField]]] | None] = contextvars.ContextVar(
     "crm_custom_fields_memo", default=None
+)
+# (request id, entity -> keys of sensitive fields), likewise.
+_sensitive_memo: contextvars.ContextVar[tuple[str, dict[str, frozenset[str]]] | None] = contextvars.ContextVar(
+    "crm_custom_fields_sensitive_memo", default=None
 )
 
 
@@ -64,18 +71,47 @@ def reset_request_memo(**kwargs: Any) -> None:
     """Start each request without the previous one's definitions (a request id can repeat: clients
     may send their own)."""
     _request_memo.set(None)
+    _sensitive_memo.set(None)
 
 
 def active_by_key(entity: str) -> dict[str, CustomField]:
     return {definition.key: definition for definition in active_definitions(entity)}
 
 
+def sensitive_keys(entity: str) -> frozenset[str]:
+    """The keys of the fields of ``entity`` marked sensitive, inactive ones included (their values are
+    kept, and stay encrypted, while the field is hidden)."""
+    request_id = context.current().request_id
+    memo = _sensitive_memo.get()
+    if request_id and memo is not None and memo[0] == request_id and entity in memo[1]:
+        return memo[1][entity]
+    key = _SENSITIVE_CACHE_KEY.format(entity=entity)
+    keys = cache.get(key)
+    if keys is None:
+        keys = sorted(CustomField.objects.filter(entity=entity, sensitive=True).values_list("key", flat=True))
+        cache.set(key, keys, CACHE_SECONDS)
+    found = frozenset(keys)
+    if request_id:
+        if memo is None or memo[0] != request_id:
+            memo = (request_id, {})
+            _sensitive_memo.set(memo)
+        memo[1][entity] = found
+    return found
+
+
 def forget_definitions() -> None:
     """Drop the remembered definitions (now, and again when the transaction commits)."""
 
     def drop() -> None:
-        cache.delete_many([_CACHE_KEY.format(entity=entity) for entity in ENTITY_MODELS])
+        cache.delete_many(
+            [
+                template.format(entity=entity)
+                for entity in ENTITY_MODELS
+                for template in (_CACHE_KEY, _SENSITIVE_CACHE_KEY)
+            ]
+        )
         _request_memo.set(None)
+        _sensitive_memo.set(None)
 
     drop()
     transaction.on_commit(drop)
@@ -97,9 +133,21 @@ def records_with_value(*, definition: CustomField) -> QuerySet[Any]:
     return model._default_manager.filter(custom__has_key=definition.key)
 
 
-def records_with_choice(*, definition: CustomField, choice: str) -> QuerySet[Any]:
-    """The records whose value of a choice field is (or, for several choices, includes) ``choice``."""
+def records_with_choice(*, definition: CustomField, choice: str, sealed: bool | None = None) -> QuerySet[Any]:
+    """The records whose value of a choice field is (or, for several choices, includes) ``choice``.
+
+    A sensitive field's values are encrypted (``sealed``: whether some may be; by default, whether the
+    field is sensitive), so SQL cannot compare them: its records holding a value are read and their
+    clear values compared here (an administrator's rare question)."""
     from .filters import choice_condition
 
     model = ENTITY_MODELS[definition.entity]
-    return model._default_manager.filter(choice_condition(definition, choice))
+    if not (definition.sensitive if sealed is None else sealed):
+        return model._default_manager.filter(choice_condition(definition, choice))
+    matching = []
+    holders = records_with_value(definition=definition).order_by("pk").values_list("pk", "custom")
+    for pk, custom in holders.iterator(chunk_size=2000):
+        value = custom.get(definition.key) if isinstance(custom, dict) else None
+        if value == choice or (isinstance(value, list) and choice in value):
+            matching.append(pk)
+    return model._default_manager.filter(pk__in=matching)

@@ -3,6 +3,10 @@
 Only administrators manage them: the permission is that of the administration pages (users, teams
 and roles, module ``accounts``). Every write is journaled (``CustomField`` is registered) and an edit
 names the version it started from.
+
+Marking a field sensitive (or no longer sensitive) encrypts (or decrypts) the values records already
+hold, in batches, in the same transaction as the change of the definition: either both happen or
+neither does.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ MAX_CHOICES = 200
 CHOICE_MAX_LENGTH = 100
 LABEL_MAX_LENGTH = 100
 HELP_TEXT_MAX_LENGTH = 200
-EDITABLE = ("label", "kind", "required", "default", "help_text", "choices", "position", "is_active")
+EDITABLE = ("label", "kind", "required", "default", "help_text", "choices", "position", "sensitive", "is_active")
+RESEAL_BATCH = 500
 
 
 def can_manage(user: Any, action: str = "edit") -> bool:
@@ -156,6 +161,8 @@ def _validate(field: CustomField) -> None:
         errors["required"] = [_("Choose yes or no.")]
     if not isinstance(field.is_active, bool):
         errors["is_active"] = [_("Choose yes or no.")]
+    if not isinstance(field.sensitive, bool):
+        errors["sensitive"] = [_("Choose yes or no.")]
     if not isinstance(field.position, int) or isinstance(field.position, bool) or not 0 <= field.position <= 32767:
         errors["position"] = [_("Enter a whole number from 0 to 32767.")]
     if "kind" not in errors and "choices" not in errors:
@@ -186,6 +193,7 @@ def custom_field_create(
     help_text: str = "",
     choices: list[str] | None = None,
     position: int | None = None,
+    sensitive: bool = False,
     is_active: bool = True,
 ) -> CustomField:
     _require(actor, "create")
@@ -219,6 +227,7 @@ def custom_field_create(
         help_text=help_text,
         choices=list(choices or []),
         position=position,
+        sensitive=sensitive,
         is_active=is_active,
     )
     try:
@@ -248,7 +257,7 @@ def custom_field_update(*, actor: Any, field: CustomField, data: dict[str, Any],
         errors[name] = [_("Unknown field.")]
     if errors:
         raise ValidationError(errors)
-    before_kind, before_choices = field.kind, list(field.choices or [])
+    before_kind, before_choices, before_sensitive = field.kind, list(field.choices or []), field.sensitive
     changed = [name for name in EDITABLE if name in data]
     for name in changed:
         setattr(field, name, data[name])
@@ -257,7 +266,8 @@ def custom_field_update(*, actor: Any, field: CustomField, data: dict[str, Any],
         raise ValidationError({"kind": _("The type cannot change while records hold values of this field.")})
     if field.kind == before_kind and field.kind in CHOICE_KINDS:
         for removed in [choice for choice in before_choices if choice not in field.choices]:
-            if selectors.records_with_choice(definition=field, choice=removed).exists():
+            # The values are still stored as the field was before this change (encrypted if sensitive).
+            if selectors.records_with_choice(definition=field, choice=removed, sealed=before_sensitive).exists():
                 raise ValidationError(
                     {
                         "choices": _("“%(choice)s” is still chosen on some records; change them first.")
@@ -266,7 +276,30 @@ def custom_field_update(*, actor: Any, field: CustomField, data: dict[str, Any],
                 )
     save_versioned(field, expected_version=version, update_fields=[*changed, "choices", "default"])
     selectors.forget_definitions()
+    if field.sensitive != before_sensitive:
+        custom_values_reseal(definition=field)
     return field
+
+
+def custom_values_reseal(*, definition: CustomField) -> int:
+    """Store the values of ``definition`` the way its ``sensitive`` flag now asks (encrypted or in
+    clear) on every record holding one, in batches of rows locked while they are rewritten; the number
+    of records. The values themselves do not change: no journal entry, no new version."""
+    model: Any = selectors.ENTITY_MODELS[definition.entity]
+    field = model._meta.get_field("custom")
+    holders = model._base_manager.filter(custom__has_key=definition.key).order_by("pk")
+    done, last = 0, None
+    with transaction.atomic():
+        while True:
+            batch = holders if last is None else holders.filter(pk__gt=last)
+            rows = list(batch.select_for_update().values_list("pk", "custom")[:RESEAL_BATCH])
+            if not rows:
+                return done
+            last = rows[-1][0]
+            # Written by the base manager, past the journal: the clear values stay the same.
+            updates = [model(pk=pk, custom=custom) for pk, custom in rows if isinstance(custom, dict)]
+            model._base_manager.bulk_update(updates, [field.name], batch_size=RESEAL_BATCH)
+            done += len(updates)
 
 
 @transaction.atomic

@@ -81,6 +81,7 @@ class CustomFieldFormView(ObjectFormView):
                 name: sent.get(name, "") for name in ("label", "key", "kind", "choices", "help_text", "version")
             }
             initial["required"] = bool(sent.get("required"))
+            initial["sensitive"] = bool(sent.get("sensitive"))
             initial["default"] = sent.getlist("default") if sent.get("kind") == "multi_choice" else sent.get("default")
             if instance is not None:
                 initial["key"] = instance.key

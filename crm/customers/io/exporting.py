@@ -6,7 +6,8 @@ formula (``=``, ``+``, ``-``, ``@``) gets a leading apostrophe (``crm.core.expor
 XLSX such a cell is stored as text and marked so ("quote prefix"), so the program shows it as typed.
 The column headers are the import's field names, so an exported file imports back as it is. The
 active custom fields follow the standard columns, headed by their labels (numbers and amounts as
-numbers, dates as dates, the rest as text written the way the import reads it).
+numbers, dates as dates, the rest as text written the way the import reads it); the values of
+sensitive ones are masked for a person who may not view sensitive fields.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from crm.core.exports import FORMULA_PREFIXES, safe_cell
 from .. import selectors
 from ..choices import ChannelKind
 from ..custom_fields import selectors as custom_field_selectors
-from ..custom_fields.values import to_export
+from ..custom_fields.sensitive import shown_export
 from ..filtersets import CompanyFilterSet, ContactFilterSet
 from ..models import Company, Contact, ContactEmail, ContactPhone
 from .mapping import TARGETS_BY_KEY
@@ -86,7 +87,7 @@ def _custom_definitions(entity: str) -> list[Any]:
 
 def _custom_cells(record: Any, definitions: list[Any]) -> list[Any]:
     values = record.custom if isinstance(record.custom, dict) else {}
-    return [to_export(definition, values.get(definition.key)) for definition in definitions]
+    return [shown_export(record, definition, values.get(definition.key)) for definition in definitions]
 
 
 def contact_header(definitions: list[Any] | None = None) -> list[str]:

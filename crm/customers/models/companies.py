@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.core.models import OwnedModel, TimeStampedModel
 
 from ..choices import CompanySize
+from ..custom_fields.storage import CustomValuesField
 
 
 class Tag(TimeStampedModel):
@@ -68,7 +69,7 @@ class Company(Address, OwnedModel):
         related_name="subsidiaries",
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="companies")
-    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    custom = CustomValuesField(_("custom fields"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("company")

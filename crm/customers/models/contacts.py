@@ -9,6 +9,7 @@ from crm.core.crypto.fields import EncryptedCharField, EncryptedDateField, Encry
 from crm.core.models import OwnedModel
 
 from ..choices import ChannelKind, ContactSource, LifecycleStage
+from ..custom_fields.storage import CustomValuesField
 from .companies import Address, Company, Tag
 
 
@@ -65,7 +66,7 @@ class Contact(Address, OwnedModel):
     )
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="contacts")
-    custom = models.JSONField(_("custom fields"), default=dict, blank=True)
+    custom = CustomValuesField(_("custom fields"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("contact")

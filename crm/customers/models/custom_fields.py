@@ -17,7 +17,8 @@ key_validator = RegexValidator(
 class CustomField(VersionedModel):
     """A field an administrator adds to companies or contacts. Values live in the record's ``custom``
     JSON under ``key`` (strings, numbers as strings for money, ISO dates, booleans, lists for several
-    choices), which works the same on SQLite and PostgreSQL."""
+    choices), which works the same on SQLite and PostgreSQL. The values of a field marked ``sensitive``
+    are stored encrypted there (see ``custom_fields.storage``)."""
 
     entity = models.CharField(_("record type"), max_length=16, choices=CustomFieldEntity.choices)
     key = models.CharField(
@@ -33,6 +34,14 @@ class CustomField(VersionedModel):
     help_text = models.CharField(_("help text"), max_length=200, blank=True)
     choices = models.JSONField(_("choices"), default=list, blank=True)
     position = models.PositiveSmallIntegerField(_("order"), default=0)
+    sensitive = models.BooleanField(
+        _("sensitive"),
+        default=False,
+        help_text=_(
+            "Its values are stored encrypted and shown only to roles that may view sensitive fields; others "
+            "see them masked. A sensitive field cannot be filtered or sorted on."
+        ),
+    )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("An inactive field is hidden everywhere; its values are kept.")
     )

@@ -3,7 +3,8 @@ the column chooser (remembered per user in the session) and bulk actions on pick
 
 The active custom fields of the record type join the columns (``cf_<key>``), the sorts
 (``?sort=cf_<key>`` / ``-cf_<key>``, paged by ``custom_fields.paging``) and the filters (added by the
-FilterSet itself).
+FilterSet itself). A field marked sensitive is a column only, masked for a viewer who may not see it:
+its values are stored encrypted, so the database can neither sort nor filter by them.
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from crm.core.widgets import UserSelect, UserSelectMultiple
 from .. import bulk, selectors
 from ..choices import CustomFieldKind, LifecycleStage
 from ..custom_fields import selectors as custom_field_selectors
-from ..custom_fields.filters import param, value_expression
+from ..custom_fields.filters import is_refused, param, value_expression
 from ..custom_fields.paging import keyset_paginate_by_value
-from ..custom_fields.values import display
+from ..custom_fields.sensitive import shown_display
 from ..forms import BulkActionForm, country_choices, country_name
 from ..phones import display_phone
 
@@ -163,9 +164,12 @@ class CustomerListView(ModuleAccessMixin, View):
         return [column for column in self.all_columns() if column.key in wanted]
 
     def custom_sorts(self) -> dict[str, Column]:
-        """``?sort=`` values of the custom fields (``cf_<key>``, ``-cf_<key>``) -> their column."""
+        """``?sort=`` values of the custom fields (``cf_<key>``, ``-cf_<key>``) -> their column (not of
+        sensitive fields)."""
         sorts: dict[str, Column] = {}
         for column in custom_columns(self.model_key):
+            if column.definition.sensitive:
+                continue
             sorts[column.key] = column
             sorts[f"-{column.key}"] = column
         return sorts
@@ -209,7 +213,10 @@ class CustomerListView(ModuleAccessMixin, View):
             for name, field in form.fields.items()
             if hasattr(field, "choices") and not isinstance(field.widget, (UserSelect, UserSelectMultiple))
         }
-        more_filters = (*self.more_filters, *(name for name in filterset.filters if name.startswith("cf_")))
+        more_filters = (
+            *self.more_filters,
+            *(name for name, item in filterset.filters.items() if name.startswith("cf_") and not is_refused(item)),
+        )
         headers = self.sort_headers(request, sort, custom_sorts)
         context = {
             "filterset": filterset,
@@ -231,8 +238,11 @@ class CustomerListView(ModuleAccessMixin, View):
             "columns_url": reverse(f"customers:{self.model_key}_columns"),
             "hidden_filters": [
                 (name, request.GET[name])
-                for name in filterset.filters
-                if name not in self.primary_filters and name not in more_filters and request.GET.get(name)
+                for name, item in filterset.filters.items()
+                if name not in self.primary_filters
+                and name not in more_filters
+                and not is_refused(item)
+                and request.GET.get(name)
             ],
             "country_choices": country_choices(),
             "count_text": self.count_text(page.total, capped=page.total_capped),
@@ -264,12 +274,16 @@ class CustomerListView(ModuleAccessMixin, View):
 
     @staticmethod
     def fill_cells(rows: list[Any], columns: list[Column]) -> None:
-        """Give each row its custom fields' values, formatted, for the chosen custom columns
-        (``row.cells``: a value per column, ``None`` for the standard ones)."""
+        """Give each row its custom fields' values, formatted (sensitive ones masked for a viewer who may
+        not see them), for the chosen custom columns (``row.cells``: a value per column, ``None`` for the
+        standard ones)."""
         for row in rows:
             custom = row.custom if isinstance(row.custom, dict) else {}
             row.cells = [
-                (column, display(column.definition, custom.get(column.definition.key)) if column.custom else None)
+                (
+                    column,
+                    shown_display(row, column.definition, custom.get(column.definition.key)) if column.custom else None,
+                )
                 for column in columns
             ]
 

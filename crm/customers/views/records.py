@@ -17,7 +17,8 @@ from crm.core.registry import platform
 from crm.core.views.generic import ObjectActionView
 
 from ..custom_fields import selectors as custom_field_selectors
-from ..custom_fields.values import Display, display
+from ..custom_fields.sensitive import shown_display
+from ..custom_fields.values import Display
 
 COLUMNS = ("main", "side", "summary")
 
@@ -41,10 +42,11 @@ def record_panels(request: HttpRequest, obj: Any, model_label: str) -> dict[str,
 
 
 def custom_field_items(obj: Any) -> list[tuple[Any, Display | None]]:
-    """The active custom fields of a company or contact, each with its value formatted (or ``None``)."""
+    """The active custom fields of a company or contact, each with its value formatted (or ``None``);
+    a sensitive one masked for a viewer who may not see it."""
     definitions = custom_field_selectors.active_definitions(custom_field_selectors.entity_of(obj))
     values = obj.custom if isinstance(obj.custom, dict) else {}
-    return [(definition, display(definition, values.get(definition.key))) for definition in definitions]
+    return [(definition, shown_display(obj, definition, values.get(definition.key))) for definition in definitions]
 
 
 def record_permissions(user: Any) -> dict[str, bool]:
