@@ -63,7 +63,7 @@ def contacts(count: int, connection: BaseDatabaseWrapper) -> int:
 
     rnd = random.Random(SEED + 2)
     owners = _owners()
-    company_ids = list(Company.objects.values_list("pk", flat=True)) or [None]
+    company_ids: list[int | None] = [*Company.objects.values_list("pk", flat=True)] or [None]
     before = Contact.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
     def rows() -> Iterator[tuple[Any, ...]]:

@@ -41,7 +41,7 @@ def deals(count: int, connection: BaseDatabaseWrapper) -> int:
     open_stages = [s for s in stages if s.kind == "open"]
     won, lost = stages[4], stages[5]
     owners = list(User.objects.filter(username__startswith=USER_PREFIX).values_list("pk", flat=True)[:200]) or [None]
-    company_ids = list(Company.objects.order_by("pk").values_list("pk", flat=True)[:50_000]) or [None]
+    company_ids: list[int | None] = [*Company.objects.order_by("pk").values_list("pk", flat=True)[:50_000]] or [None]
     today = date.today()
     now = datetime.now(UTC)
     open_count = min(OPEN_DEALS, count)

@@ -465,6 +465,8 @@ CELERY_BEAT_SCHEDULE = {
     "train-lead-scoring": {"task": "sales.scoring_train_task", "schedule": 24 * 3600.0},
     "compute-forecasts": {"task": "sales.forecast_compute_task", "schedule": 24 * 3600.0},
     "apply-retention-rules": {"task": "dataprotection.retention_apply_task", "schedule": 24 * 3600.0},
+    # Starts the backup the schedule (Settings -> Backups) says is due, if any.
+    "run-due-backups": {"task": "dataprotection.backup_due_task", "schedule": 300.0},
 }
 
 # Lock-out is per account on purpose (an address is throttled separately by LOGIN_RATE_PER_ADDRESS),
@@ -489,3 +491,24 @@ CRM_IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(200 * 1024 * 1
 CRM_IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1000000"))
 # Requests per personal calendar feed (calendar programs poll it).
 CALENDAR_FEED_RATE = os.environ.get("CALENDAR_FEED_RATE", "60/m")
+
+# --- Backups (crm.dataprotection.backup; see README, "Backups and restore") --------------------------------
+# Where encrypted backups go by default (Settings -> Backups chooses this folder or S3): beside the
+# database in development; in production a folder on another disk, or S3.
+CRM_BACKUP_DIR = Path(os.environ.get("CRM_BACKUP_DIR") or LOCAL_DIR / "backups")
+# Scratch space of backups and restores (temporary files, decrypted chains while they are checked).
+CRM_BACKUP_WORK_DIR = Path(os.environ.get("CRM_BACKUP_WORK_DIR") or LOCAL_DIR / "backup-work")
+# S3-compatible destination (needs requirements/s3.lock). Credentials fall back to boto3's own chain.
+CRM_BACKUP_S3_BUCKET = os.environ.get("CRM_BACKUP_S3_BUCKET", "")
+CRM_BACKUP_S3_PREFIX = os.environ.get("CRM_BACKUP_S3_PREFIX", "crm-backups/")
+CRM_BACKUP_S3_ENDPOINT_URL = os.environ.get("CRM_BACKUP_S3_ENDPOINT_URL", "")
+CRM_BACKUP_S3_REGION = os.environ.get("CRM_BACKUP_S3_REGION", "")
+CRM_BACKUP_S3_ACCESS_KEY_ID = os.environ.get("CRM_BACKUP_S3_ACCESS_KEY_ID", "")
+CRM_BACKUP_S3_SECRET_ACCESS_KEY = os.environ.get("CRM_BACKUP_S3_SECRET_ACCESS_KEY", "")
+# An incremental re-reads rows saved this long before the previous backup, and the journal ids missing
+# below its position in that time (on PostgreSQL a transaction may commit after a backup with ids below
+# that backup's position). Longer than the longest write transaction.
+CRM_BACKUP_SAFETY_WINDOW_SECONDS = int(os.environ.get("CRM_BACKUP_SAFETY_WINDOW_SECONDS", "900"))
+# A private key file the scheduled and page-started verifications restore with (optional: without it
+# they check the stored files only). Whoever can read it can read the backups.
+CRM_BACKUP_VERIFY_IDENTITY = os.environ.get("CRM_BACKUP_VERIFY_IDENTITY", "")

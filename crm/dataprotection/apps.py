@@ -13,11 +13,14 @@ class DataProtectionConfig(AppConfig):
 
         from . import panels, selectors
         from . import tasks as _tasks  # registers the Celery tasks wherever Django starts (worker, beat)
-        from .models import PrivacyRequest, RetentionRule
+        from .models import BackupRecipient, BackupSettings, PrivacyRequest, RetentionRule
 
         # The ids an erasure works through are bookkeeping, not a change anyone made.
         journal.register(PrivacyRequest, exclude=["state"])
         journal.register(RetentionRule)
+        # Who changed the backup schedule or the keys backups are encrypted to (the audit log).
+        journal.register(BackupSettings, exclude=["full_required", "updated_by"])
+        journal.register(BackupRecipient)
         # Administrators get every action of a new module; no other built-in role gets any.
         platform.register_module(
             Module(key="dataprotection", label=_("Data privacy"), order=90, defaults={}),
@@ -38,11 +41,21 @@ class DataProtectionConfig(AppConfig):
                     order=961,
                     section="admin",
                 ),
+                NavItem(
+                    _("Backups"),
+                    "dataprotection:backup_list",
+                    "ti-database-export",
+                    "dataprotection",
+                    order=962,
+                    section="admin",
+                ),
             ],
         )
         platform.register_job(_tasks.PRIVACY_EXPORT, _tasks.privacy_export_task)
         platform.register_job(_tasks.PRIVACY_ERASE, _tasks.privacy_erase_task)
         platform.register_job(_tasks.RETENTION_APPLY, _tasks.retention_apply_job_task)
+        platform.register_job(_tasks.BACKUP_RUN, _tasks.backup_run_job_task)
+        platform.register_job(_tasks.BACKUP_VERIFY, _tasks.backup_verify_job_task)
         platform.register_panel(
             RecordPanel(
                 key="privacy",

@@ -29,6 +29,7 @@ from crm.core.models import Attachment, JournalEntry
 from crm.core.privacy import ANONYMISE, DELETE, email_hash, erased_name, privacy
 
 from . import gathering
+from .backup import ledger as backup_ledger
 from .models import ErasureRecord, PrivacyRequest, SuppressedEmail
 
 STEPS = ("suppress", "collect", "erase", "journal", "done")
@@ -74,6 +75,8 @@ def erase_subject(
             if set(hashes) - set(record.email_hashes):
                 record.email_hashes = sorted(set(record.email_hashes) | set(hashes))
                 record.save(update_fields=["email_hashes"])
+            # Also outside the database, beside the backups: restoring an older backup erases them again.
+            backup_ledger.record_erasure(kind=kind, subject_id=subject_id, hashes=list(record.email_hashes))
             state["suppressed"] = len(hashes)
             finish("suppress")
     progress(5, _("Email addresses added to the suppression list."))

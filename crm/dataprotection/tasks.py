@@ -114,3 +114,120 @@ def retention_apply_task() -> int:
     from . import retention
 
     return sum(run.changed for run in retention.retention_apply_scheduled())
+
+
+# --- backups (crm.dataprotection.backup) -------------------------------------------------------------------
+
+BACKUP_RUN = "backup_run"
+BACKUP_VERIFY = "backup_verify"
+
+
+class _SideProgress:
+    """Job progress during a backup's snapshot: the backup's own connection is inside a read-only
+    transaction then, so progress (and the job's lease) is written through a second connection. An
+    in-memory database has no second connection: progress waits until the snapshot closes."""
+
+    def __init__(self, job: Job, fallback: Any) -> None:
+        from django.db import connection
+
+        self.job_id = job.pk
+        self.fallback = fallback
+        self.last = 0.0
+        self.connection = connection
+        name = str(connection.settings_dict.get("NAME", ""))
+        in_memory = connection.vendor == "sqlite" and ("memory" in name or name == ":memory:")
+        self.side = None if in_memory else connection.copy()  # same alias, a connection of its own
+
+    def _in_transaction(self) -> bool:
+        raw = self.connection.connection
+        if raw is None:
+            return False
+        if self.connection.vendor == "sqlite":
+            return bool(raw.in_transaction)
+        return bool(raw.info.transaction_status)  # psycopg: IDLE is 0
+
+    def __call__(self, percent: int, message: str = "") -> None:
+        import time
+
+        now = time.monotonic()
+        if now - self.last < 1.0 and percent < 100:
+            return
+        self.last = now
+        if not self._in_transaction():
+            self.fallback(percent, message)
+        elif self.side is not None:
+            side = self.side
+            table = side.ops.quote_name(Job._meta.db_table)
+            key = self.job_id if side.vendor == "postgresql" else self.job_id.hex
+            with side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET progress = %s, message = %s, heartbeat_at = %s WHERE id = %s",  # noqa: S608
+                    [
+                        max(0, min(100, int(percent))),
+                        str(message)[:255],
+                        side.ops.adapt_datetimefield_value(timezone.now()),
+                        key,
+                    ],
+                )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+def _backup(*, job: Job, progress: Any) -> dict[str, Any]:
+    from .backup import engine
+
+    if not access.can(job.created_by, "dataprotection", "create"):
+        raise PermissionError(_("You may no longer start backups."))
+    reporter = _SideProgress(job, progress)
+    try:
+        row = engine.run_backup(
+            requested=job.params.get("kind", "full"), started_by=job.created_by, job=job, progress=reporter
+        )
+    finally:
+        reporter.close()
+    return {"backup": row.uid, "kind": row.kind, "size": row.size, "file": row.file_name}
+
+
+def _verify(*, job: Job, progress: Any) -> dict[str, Any]:
+    from .backup import verify
+
+    if not access.can(job.created_by, "dataprotection", "create"):
+        raise PermissionError(_("You may no longer verify backups."))
+    result = verify.verify_latest(identities=verify.verify_identities(), progress=progress)
+    return {k: v for k, v in result.items() if k in {"level", "backups", "rows", "tables", "message"}}
+
+
+@shared_task(name="dataprotection.backup_run_job_task", acks_late=True)
+def backup_run_job_task(job_id: str) -> None:
+    """A backup started with "Back up now"."""
+    job_run(job_id=job_id, work=_backup)
+
+
+@shared_task(name="dataprotection.backup_verify_job_task", acks_late=True)
+def backup_verify_job_task(job_id: str) -> None:
+    """A verification started with "Verify now"."""
+    job_run(job_id=job_id, work=_verify)
+
+
+@shared_task(name="dataprotection.backup_due_task", acks_late=True)
+def backup_due_task() -> str:
+    """Run the backup the schedule says is due, if any (every few minutes, from the beat scheduler)."""
+    import logging
+
+    from crm.core import context
+    from crm.core.choices import ChangeSource
+
+    from .backup import engine, schedule
+
+    kind = schedule.due()
+    if not kind:
+        return ""
+    with context.change_context(source=ChangeSource.TASK):
+        try:
+            row = engine.run_backup(requested=kind)
+        except (engine.BackupBusy, engine.BackupRefused) as exc:
+            logging.getLogger(__name__).warning("Scheduled backup not made: %s", exc)
+            return ""
+    return str(row.uid)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import retention_views, views
+from . import backup_views, retention_views, views
 
 app_name = "dataprotection"
 
@@ -18,4 +18,14 @@ urlpatterns = [
     path("retention/<int:pk>/", retention_views.RetentionEditView.as_view(), name="retention_edit"),
     path("retention/<int:pk>/dry-run/", retention_views.RetentionDryRunView.as_view(), name="retention_dry_run"),
     path("retention/<int:pk>/apply/", retention_views.RetentionApplyView.as_view(), name="retention_apply"),
+    path("backups/", backup_views.BackupListView.as_view(), name="backup_list"),
+    path("backups/settings/", backup_views.BackupSettingsView.as_view(), name="backup_settings"),
+    path("backups/start/", backup_views.BackupStartView.as_view(), name="backup_start"),
+    path("backups/verify/", backup_views.BackupVerifyView.as_view(), name="backup_verify"),
+    path("backups/recipients/", backup_views.RecipientAddView.as_view(), name="backup_recipient_add"),
+    path(
+        "backups/recipients/<int:pk>/remove/",
+        backup_views.RecipientRemoveView.as_view(),
+        name="backup_recipient_remove",
+    ),
 ]

@@ -59,7 +59,7 @@ def generate(count: int) -> Any:
             for n in range(1, count + 1)
         ),
     )
-    first = Contact.objects.order_by("pk").values_list("pk", flat=True).first()
+    first = Contact.objects.order_by("pk").values_list("pk", flat=True).first() or 1
     insert_rows(
         connection,
         ContactPhone,

@@ -162,7 +162,7 @@ class _EncryptedLookup(Lookup):
 class EncryptedExact(_EncryptedLookup):
     lookup_name = "exact"
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         digests, has_empty = self._indexes([self.rhs])
         return self._sql(compiler, connection, digests, has_empty)
 
@@ -170,6 +170,6 @@ class EncryptedExact(_EncryptedLookup):
 class EncryptedIn(_EncryptedLookup):
     lookup_name = "in"
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
         digests, has_empty = self._indexes(list(self.rhs))
         return self._sql(compiler, connection, sorted(set(digests)), has_empty)

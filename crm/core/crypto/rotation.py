@@ -166,15 +166,17 @@ def rotate(*, progress: Progress | None = None) -> RotationResult:
                 result.rewritten[label] += 1
         if progress and result.rewritten[label]:
             progress(f"{label}: {result.rewritten[label]} re-encrypted")
-    for batch in _journal_batches():
-        for pk, changes in batch:
+    for entries in _journal_batches():
+        for entry_id, changes in entries:
             resealed, changed = _reseal_tokens(changes, ring.primary)
             if changed:
                 # The entry's hash covers the clear values, not the key: the audit chain still holds.
                 with transaction.atomic():
-                    current = JournalEntry.objects.select_for_update().filter(pk=pk).values_list("changes", flat=True)
-                    if list(current) == [changes]:  # not erased or re-encrypted meanwhile
-                        JournalEntry.objects.filter(pk=pk).update(changes=resealed)
+                    current = list(
+                        JournalEntry.objects.select_for_update().filter(pk=entry_id).values_list("changes", flat=True)
+                    )
+                    if current == [changes]:  # not erased or re-encrypted meanwhile
+                        JournalEntry.objects.filter(pk=entry_id).update(changes=resealed)
                         result.rewritten["journal"] += 1
     if progress and result.rewritten["journal"]:
         progress(f"journal: {result.rewritten['journal']} entries re-encrypted")
@@ -191,8 +193,8 @@ def count_by_key() -> Counter[str]:
         for batch in _json_rows(model, f):
             for _pk, _stored, value in batch:
                 counts.update(_token_keys(value))
-    for batch in _journal_batches():
-        for _pk, changes in batch:
+    for entries in _journal_batches():
+        for _pk, changes in entries:
             counts.update(_token_keys(changes))
     return counts
 

@@ -1,10 +1,10 @@
 """Rotate the field-encryption keys while the CRM runs.
 
-    manage.py rotate_keys --new-key     # add a key, make it the primary one, re-encrypt everything
-    manage.py rotate_keys               # re-encrypt what is still under an older key (run it again
-                                        #  after a rotation that was interrupted)
-    manage.py rotate_keys --status      # how many stored values each key holds
-    manage.py rotate_keys --retire k1   # remove a key that holds nothing any more
+manage.py rotate_keys --new-key     # add a key, make it the primary one, re-encrypt everything
+manage.py rotate_keys               # re-encrypt what is still under an older key (run it again
+                                    #  after a rotation that was interrupted)
+manage.py rotate_keys --status      # how many stored values each key holds
+manage.py rotate_keys --retire k1   # remove a key that holds nothing any more
 """
 
 from __future__ import annotations
@@ -52,6 +52,11 @@ class Command(BaseCommand):
             self.stdout.write(f"Added key {kid}; it is the primary key now. Re-encrypting…")
         result = rotation.rotate(progress=self.stdout.write)
         total = sum(result.rewritten.values())
+        if total:
+            # Rewritten ciphertext leaves no journal entry: the next backup must be a full one.
+            from crm.dataprotection.backup.engine import require_full
+
+            require_full("keys rotated")
         self.stdout.write(
             self.style.SUCCESS(f"{total} values re-encrypted under {result.primary}.")
             + " Check with --status, then retire the old key with --retire."
