@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         if "bench" not in url.rsplit("/", 1)[-1]:
             parser.error("the database's name must contain 'bench': it is written to")
         os.environ["DATABASE_URL"] = url
+        os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")  # loading a million rows is one COPY
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         os.environ.setdefault("CRM_LOCAL_DIR", folder)
         if not os.environ.get("CRM_FIELD_KEYS"):  # a new database: new keys, in the scratch folder
