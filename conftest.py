@@ -34,6 +34,23 @@ def roles(db):
 
 
 @pytest.fixture
+def key_file(tmp_path, settings, monkeypatch):
+    """The suite's field-encryption keys moved into a key file of the test's own (rotation tests)."""
+    import json
+
+    from crm.core.crypto import keyfile, keyring
+
+    path = tmp_path / "keys.json"
+    keyfile.write(path, json.loads(settings.CRM_FIELD_KEYS))
+    monkeypatch.delenv("CRM_FIELD_KEYS", raising=False)
+    settings.CRM_FIELD_KEYS = ""
+    settings.CRM_KEY_FILE = str(path)
+    keyring.reset()
+    yield path
+    keyring.reset()
+
+
+@pytest.fixture
 def admin_user(roles):
     from crm.accounts.tests.factories import UserFactory
 

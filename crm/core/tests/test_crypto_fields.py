@@ -18,7 +18,7 @@ from django.db import connection
 from django.urls import reverse
 
 from crm.core.choices import JournalAction
-from crm.core.crypto import keyfile, keyring, masking, rotation
+from crm.core.crypto import keyring, masking, rotation
 from crm.core.models import JournalEntry
 from crm.core.security import audit_chain
 from crm.core.testing import api_client, make_user
@@ -175,18 +175,6 @@ def test_starting_without_the_key_file_is_a_clear_error(tmp_path):
     assert result.returncode != 0
     assert "lost-keys.json does not exist" in result.stderr and "Restore it" in result.stderr
     assert "Traceback" not in result.stderr.splitlines()[-1]
-
-
-@pytest.fixture
-def key_file(tmp_path, settings, monkeypatch):
-    path = tmp_path / "keys.json"
-    keyfile.write(path, json.loads(settings.CRM_FIELD_KEYS))  # the suite's keys, now in a file
-    monkeypatch.delenv("CRM_FIELD_KEYS", raising=False)
-    settings.CRM_FIELD_KEYS = ""
-    settings.CRM_KEY_FILE = str(path)
-    keyring.reset()
-    yield path
-    keyring.reset()
 
 
 def test_rotation_re_encrypts_everything_and_the_old_key_can_be_retired(person, key_file):

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from crm.core.choices import JobStatus, JournalAction
-from crm.core.crypto import keyfile, keyring, masking, rotation
+from crm.core.crypto import keyring, masking, rotation
 from crm.core.models import JournalEntry
 from crm.core.testing import api_client, journal_entries, make_user
 from crm.customers import services
@@ -486,18 +486,6 @@ def test_the_field_class_seals_nothing_outside_the_record_types():
 
 
 # --- key rotation -----------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def key_file(tmp_path, settings, monkeypatch):
-    path = tmp_path / "keys.json"
-    keyfile.write(path, json.loads(settings.CRM_FIELD_KEYS))  # the suite's keys, now in a file
-    monkeypatch.delenv("CRM_FIELD_KEYS", raising=False)
-    settings.CRM_FIELD_KEYS = ""
-    settings.CRM_KEY_FILE = str(path)
-    keyring.reset()
-    yield path
-    keyring.reset()
 
 
 def test_key_rotation_re_encrypts_sensitive_custom_values(person, acme, key_file):

@@ -74,8 +74,3 @@ def test_backup_verify_and_restore_the_latest_chain(folders, roles, templates):
             run("restore", "--identity", str(key), "--database-url", target, "--no-files")
     finally:
         testing.drop_database(target)
-
-
-@pytest.fixture(scope="session")
-def templates(tmp_path_factory):
-    return tmp_path_factory.mktemp("backup-templates")

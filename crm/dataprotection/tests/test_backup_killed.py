@@ -40,11 +40,6 @@ print("seeded")
 """
 
 
-@pytest.fixture(scope="session")
-def templates(tmp_path_factory):
-    return tmp_path_factory.mktemp("backup-templates")
-
-
 def _start(env, *args):
     return subprocess.Popen(
         [sys.executable, "manage.py", *args],

@@ -12,26 +12,11 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from crm.accounts.tests.factories import UserFactory
 from crm.customers import services as customer_services
-from crm.dataprotection.backup import crypto, engine, restore, services, testing
+from crm.dataprotection.backup import crypto, engine, restore, testing
 from crm.dataprotection.backup.choices import BackupKind
 from crm.dataprotection.models import Backup
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def backups(settings, tmp_path):
-    settings.CRM_BACKUP_DIR = tmp_path / "backups"
-    settings.CRM_BACKUP_WORK_DIR = tmp_path / "work"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    key, public = testing.identity(tmp_path)
-    services.backup_recipient_add(actor=None, name="Admin", public_key=public)
-    return {"key": key, "dir": tmp_path / "backups", "tmp": tmp_path}
-
-
-@pytest.fixture(scope="session")
-def templates(tmp_path_factory):
-    return tmp_path_factory.mktemp("backup-templates")
 
 
 @pytest.fixture

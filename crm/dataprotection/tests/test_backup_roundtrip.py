@@ -29,7 +29,7 @@ from crm.customers.merging import services as merging
 from crm.customers.merging.undo import merge_undo
 from crm.customers.models import Company, Contact, ContactEmail, Merge, Tag, Task
 from crm.dataprotection import services as privacy_services
-from crm.dataprotection.backup import crypto, engine, restore, services, testing
+from crm.dataprotection.backup import crypto, engine, restore, testing
 from crm.dataprotection.backup.choices import BackupKind, BackupStatus
 from crm.dataprotection.models import Backup, ErasureRecord
 from crm.sales.deals import services as deal_services
@@ -41,21 +41,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # The backup machinery's own rows describe the backups being made: compared separately.
 BOOKKEEPING = ("dataprotection_backup", "dataprotection_backupdigest")
-
-
-@pytest.fixture
-def backups(settings, tmp_path):
-    settings.CRM_BACKUP_DIR = tmp_path / "backups"
-    settings.CRM_BACKUP_WORK_DIR = tmp_path / "work"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    key, public = testing.identity(tmp_path)
-    services.backup_recipient_add(actor=None, name="Admin", public_key=public)
-    return {"key": key, "dir": tmp_path / "backups", "tmp": tmp_path}
-
-
-@pytest.fixture(scope="session")
-def templates(tmp_path_factory):
-    return tmp_path_factory.mktemp("backup-templates")
 
 
 @pytest.fixture

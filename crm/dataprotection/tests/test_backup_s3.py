@@ -47,11 +47,6 @@ def s3(settings, tmp_path):
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def templates(tmp_path_factory):
-    return tmp_path_factory.mktemp("backup-templates")
-
-
 def keys(client):
     return sorted(item["Key"] for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 

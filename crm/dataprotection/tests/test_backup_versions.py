@@ -19,11 +19,6 @@ NEWER = ("dataprotection", "0003_backups")  # the migration the older version di
 ITS_TABLES = {"dataprotection_backup", "dataprotection_backupsettings", "dataprotection_backuprecipient"}
 
 
-@pytest.fixture(scope="session")
-def templates(tmp_path_factory):
-    return tmp_path_factory.mktemp("backup-templates")
-
-
 def as_made_before(path, identities, public, target):
     """Rewrite a backup as the version before ``NEWER`` would have made it."""
     plain = io.BytesIO()
