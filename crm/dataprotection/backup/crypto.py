@@ -12,10 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-import pyrage
-from pyrage import x25519
+
+def _pyrage() -> ModuleType:
+    """pyrage, imported when a key or a file is handled: web processes that only show the backups
+    page never load it."""
+    import pyrage
+
+    return pyrage
+
 
 PUBLIC_PREFIX = "age1"
 SECRET_PREFIX = "AGE-SECRET-KEY-1"  # noqa: S105 (the format's prefix, not a key)
@@ -34,7 +41,7 @@ def parse_recipient(text: str) -> Any:
     if not value.startswith(PUBLIC_PREFIX):
         raise KeyError_("not an age public key")
     try:
-        return x25519.Recipient.from_str(value)
+        return _pyrage().x25519.Recipient.from_str(value)
     except Exception as exc:  # pyrage.RecipientError and friends
         raise KeyError_(str(exc)) from exc
 
@@ -45,7 +52,7 @@ def normalise_recipient(text: str) -> str:
 
 def generate() -> tuple[str, str]:
     """A new key pair: (private key, public key), both as text."""
-    identity = x25519.Identity.generate()
+    identity = _pyrage().x25519.Identity.generate()
     return str(identity), str(identity.to_public())
 
 
@@ -68,7 +75,7 @@ def read_identities(path: Path) -> list[Any]:
         if not line.startswith(SECRET_PREFIX):
             raise KeyError_("the identity file holds something that is not an age private key")
         try:
-            identities.append(x25519.Identity.from_str(line))
+            identities.append(_pyrage().x25519.Identity.from_str(line))
         except Exception as exc:
             raise KeyError_(str(exc)) from exc
     if not identities:
@@ -104,11 +111,12 @@ def encrypt(chunks: Iterable[bytes], out: Any, recipients: list[str]) -> None:
     if not recipients:
         raise KeyError_("no recipients")
     keys = [parse_recipient(r) for r in recipients]
-    pyrage.encrypt_io(_Pull(chunks), out, keys)
+    _pyrage().encrypt_io(_Pull(chunks), out, keys)
 
 
 def decrypt(source: Any, out: Any, identities: list[Any]) -> None:
     """Decrypt ``source`` into ``out``; raises ``DecryptError`` if any part fails to authenticate."""
+    pyrage = _pyrage()
     try:
         pyrage.decrypt_io(source, out, identities)
     except pyrage.DecryptError as exc:
