@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.core import access
+from crm.core.crypto import masking
 from crm.core.versioning import save_versioned
 
 from .models import Company, Contact, ContactEmail, ContactPhone, PastCompany, Tag
@@ -160,6 +161,7 @@ def company_create(*, actor: Any, data: dict[str, Any]) -> Company:
 @transaction.atomic
 def company_update(*, actor: Any, company: Company, data: dict[str, Any], version: int | None) -> Company:
     _require(actor, "edit")
+    data = masking.without_masks(data)
     tags = data.pop("tags", None)
     fields = _apply_company(company, data)
     _check_visible(actor, company.parent, "parent")
@@ -295,6 +297,7 @@ def contact_create(*, actor: Any, data: dict[str, Any]) -> Contact:
 @transaction.atomic
 def contact_update(*, actor: Any, contact: Contact, data: dict[str, Any], version: int | None) -> Contact:
     _require(actor, "edit")
+    data = masking.without_masks(data)
     tags = data.pop("tags", None)
     previous_company_id, previous_title = contact.company_id, contact.title
     emails = clean_emails(data.pop("emails")) if data.get("emails") is not None else None

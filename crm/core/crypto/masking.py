@@ -50,12 +50,29 @@ def shown(record: Any, value: Any) -> Any:
     """``value`` (a sensitive value of ``record``, or something made from it) as the current viewer may
     see it: itself, noted as read, or ``MASK``. Empty values stay empty (that a person has no phone
     number is no secret)."""
-    if value is None or value == "":
-        return value
-    if not visible():
-        return MASK
-    note_read(record)
-    return value
+    return shown_of(type(record) if isinstance(record, models.Model) else None, getattr(record, "pk", None), value)
+
+
+def is_masked(value: Any) -> bool:
+    return isinstance(value, str) and value == MASK
+
+
+def without_masks(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a service's input) without the values that are the mask: someone who read a record
+    masked and sends it back, by any path, leaves those values as they are. A list of phone rows with
+    a masked number is left out whole; masked custom values are left out one by one."""
+    kept: dict[str, Any] = {}
+    for name, value in data.items():
+        if is_masked(value):
+            continue
+        if name == "custom" and isinstance(value, dict):
+            value = {key: item for key, item in value.items() if not is_masked(item)}
+        elif isinstance(value, list) and any(
+            isinstance(row, dict) and any(is_masked(item) for item in row.values()) for row in value
+        ):
+            continue
+        kept[name] = value
+    return kept
 
 
 def note_read(record: Any) -> None:

@@ -56,4 +56,4 @@ def sensitive(value: Any, record: Any) -> Any:
 def masked(value: Any) -> bool:
     from crm.core.crypto import masking
 
-    return value == masking.MASK
+    return masking.is_masked(value)

@@ -298,3 +298,23 @@ def test_an_editor_without_the_permission_keeps_sensitive_values_untouched(clien
     fresh = Contact.objects.get(pk=person.pk)
     assert fresh.first_name == "Augusta Ada"
     assert (fresh.street, fresh.phone, fresh.id_number) == (SECRETS["street"], PHONE, SECRETS["id"])
+
+
+def test_masked_values_sent_back_to_a_service_leave_the_stored_ones_as_they_are(person):
+    """Whatever path sends a record back as it was read masked (API, import, a script), the service
+    keeps the values behind the mask."""
+    services.contact_update(
+        actor=person.owner,
+        contact=person,
+        data={
+            "first_name": "Augusta",
+            "street": masking.MASK,
+            "id_number": masking.MASK,
+            "phones": [{"number": masking.MASK, "kind": "mobile", "is_primary": True}],
+        },
+        version=None,
+    )
+    fresh = Contact.objects.get(pk=person.pk)
+    assert fresh.first_name == "Augusta"
+    assert (fresh.street, fresh.id_number, fresh.phone) == (SECRETS["street"], SECRETS["id"], PHONE)
+    assert list(fresh.phones.values_list("number", flat=True)) == [PHONE]

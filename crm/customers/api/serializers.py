@@ -8,7 +8,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.core.api.serializers import SensitiveFieldsMixin, StrictFieldsMixin
-from crm.core.crypto import masking
 
 from ..custom_fields import selectors as custom_field_selectors
 from ..custom_fields.sensitive import shown
@@ -48,8 +47,7 @@ class CustomValuesField(serializers.JSONField):
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
             raise serializers.ValidationError(_("Send the custom fields as an object of key and value pairs."))
-        sensitive = {definition.key for definition in self.definitions() if definition.sensitive}
-        return {key: item for key, item in value.items() if not (key in sensitive and item == masking.MASK)}
+        return value  # masked values sent back are left out by the services (masking.without_masks)
 
     def get_attribute(self, instance: Any) -> Any:
         return (instance, super().get_attribute(instance))  # the record too: masking notes whose value was read

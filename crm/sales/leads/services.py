@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from crm.core import access
+from crm.core.crypto import masking
 from crm.core.exceptions import ConflictError
 from crm.core.services import notification_create
 from crm.core.versioning import save_versioned
@@ -212,7 +213,7 @@ def lead_update(*, actor: Any, lead: Lead, data: dict[str, Any], version: int | 
     """Edit a lead. A new owner starts its response time again and is told; the owner's own edit
     counts as working the lead."""
     _require(actor, "edit")
-    data = dict(data)
+    data = masking.without_masks(data)
     if "status" in data:
         _check_status_change(lead, data["status"])
     previous_owner = lead.owner_id
