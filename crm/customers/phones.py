@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from crm.core.crypto import masking
 
 
 def normalize_phone(raw: str, *, region: str | None = None) -> str:
@@ -40,3 +44,10 @@ def display_phone(e164: str) -> str:
         return phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return e164
+
+
+def shown_phone(record: Any, number: str) -> tuple[str, str]:
+    """A person's phone number as the viewer may see it: (the E.164 number or the mask, the formatted
+    number or ``""``), for ``customers/partials/_phone_link.html``."""
+    shown = masking.shown(record, number)
+    return shown, display_phone(number) if shown and not masking.is_masked(shown) else ""

@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from crm.core import access
-from crm.core.crypto import masking
 from crm.core.htmx import render_page
 from crm.core.views.generic import ModuleAccessMixin, ObjectDetailView, ObjectFormView
 
@@ -25,7 +24,7 @@ from .. import bulk, selectors, services
 from ..filtersets import CompanyFilterSet
 from ..forms import CompanyForm, country_name
 from ..models import Company
-from ..phones import display_phone
+from ..phones import display_phone, shown_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView
 from .records import RecordDeleteView, custom_field_items, record_panels, record_permissions
 
@@ -130,9 +129,7 @@ class CompanyDetailView(ObjectDetailView):
         contacts_qs = selectors.company_contacts(user=user, company=company)
         contacts = list(contacts_qs[:CONTACTS_SHOWN])
         for contact in contacts:
-            contact.phone_number = masking.shown(contact, contact.phone)
-            shown = contact.phone_number and contact.phone_number != masking.MASK
-            contact.phone_display = display_phone(contact.phone) if shown else ""
+            contact.phone_number, contact.phone_display = shown_phone(contact, contact.phone)
         subsidiaries_qs = selectors.company_subsidiaries(user=user, company=company)
         subsidiaries = list(subsidiaries_qs[: SUBSIDIARIES_SHOWN + 1])
         parent = company.parent

@@ -26,7 +26,7 @@ from .. import bulk, selectors, services
 from ..filtersets import ContactFilterSet
 from ..forms import ContactForm, country_name
 from ..models import Contact
-from ..phones import display_phone
+from ..phones import shown_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView
 from .records import RecordDeleteView, custom_field_items, record_panels, record_permissions
 
@@ -115,10 +115,7 @@ class ContactDetailView(ObjectDetailView):
         context.update(
             record_permissions(self.request.user),
             panels=record_panels(self.request, contact, "customers.contact"),
-            phones=[
-                (phone, masking.shown(contact, phone.number), display_phone(phone.number))
-                for phone in contact.phones.all()
-            ],
+            phones=[(phone, *shown_phone(contact, phone.number)) for phone in contact.phones.all()],
             address_lines=contact_address_lines(contact),
             sensitive_details=[
                 (label, masking.shown(contact, value))

@@ -24,7 +24,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from crm.core import access
-from crm.core.crypto import masking
 from crm.core.htmx import render_page
 from crm.core.pagination import KeysetPage, keyset_paginate
 from crm.core.saved_views.registry import columns_session_key
@@ -38,7 +37,7 @@ from ..custom_fields.filters import is_refused, param, value_expression
 from ..custom_fields.paging import keyset_paginate_by_value
 from ..custom_fields.sensitive import shown_display
 from ..forms import BulkActionForm, country_choices, country_name
-from ..phones import display_phone
+from ..phones import display_phone, shown_phone
 
 MODULE = "customers"
 
@@ -125,10 +124,10 @@ class CustomerListView(ModuleAccessMixin, View):
     def decorate(self, rows: list[Any]) -> None:
         """Attach ready-to-show values to the page's rows (formatted phone numbers, country names)."""
         for row in rows:
-            row.phone_number = masking.shown(row, row.phone) if self.phone_is_sensitive else row.phone
-            row.phone_display = (
-                display_phone(row.phone) if row.phone_number and row.phone_number != masking.MASK else ""
-            )
+            if self.phone_is_sensitive:
+                row.phone_number, row.phone_display = shown_phone(row, row.phone)
+            else:
+                row.phone_number, row.phone_display = row.phone, display_phone(row.phone) if row.phone else ""
             row.country_label = country_name(row.country)
 
     # A company filter set outside the bar ("contacts of this company"): (parameter, chip label).

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 
 from crm.core import access
-from crm.core.crypto import masking
 from crm.core.exceptions import ConflictError
 from crm.core.htmx import render_page
 from crm.core.pagination import keyset_paginate
@@ -35,7 +34,7 @@ from crm.customers.activities.forms import ActivityForm
 from crm.customers.bulk import clean_ids
 from crm.customers.choices import ActivityKind
 from crm.customers.forms import country_name
-from crm.customers.phones import display_phone
+from crm.customers.phones import shown_phone
 from crm.customers.views.listing import safe_next
 from crm.customers.views.records import RecordDeleteView, record_panels
 
@@ -124,8 +123,6 @@ class LeadListView(ModuleAccessMixin, View):
         if sort not in SORTS:
             sort = DEFAULT_SORT
         page = keyset_paginate(request, rows, ordering=SORTS[sort], per_page=self.per_page)
-        for lead in page.object_list:
-            lead.phone_display = masking.shown(lead, display_phone(lead.phone) if lead.phone else "")
         form = filterset.form
         choices = {
             name: [(value, label) for value, label in field.choices if value not in ("", None)]
@@ -220,8 +217,7 @@ class LeadDetailView(ObjectDetailView):
             can_edit=can_edit,
             can_delete=access.can(user, MODULE, "delete"),
             can_convert=can_edit and lead.status in services.CONVERTIBLE,
-            phone_number=masking.shown(lead, lead.phone),
-            phone_display=display_phone(lead.phone) if lead.phone else "",
+            phone=shown_phone(lead, lead.phone),
             country=country_name(lead.country),
             score_template=score_template(),
             activities=selectors.lead_activities(lead=lead),
@@ -365,7 +361,7 @@ class LeadConvertView(ScopedObjectMixin, View):
             "object": lead,
             "form": form,
             "plan": form.plan if form is not None else None,
-            "phone_display": masking.shown(lead, display_phone(lead.phone) if lead.phone else ""),
+            "phone": shown_phone(lead, lead.phone),
             "problem": problem,
             "can_create_deal": access.can(user, MODULE, "create"),
             "can_create_customers": access.can(user, "customers", "create"),
