@@ -3,6 +3,7 @@ schedule, the recipients' public keys, and "Back up now" / "Verify now" (jobs wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -157,6 +158,18 @@ class RecipientAddView(ModuleAccessMixin, View):
         return BackupListView().render(request, recipient_form=form, status=400)
 
 
+def _act(request: HttpRequest, action: Callable[[], Any], success: str) -> HttpResponse:
+    """Run one of the page's buttons: its refusal or its success as a message, then back to the page."""
+    try:
+        action()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+    return HttpResponseRedirect(reverse("dataprotection:backup_list"))
+
+
 class RecipientRemoveView(ModuleAccessMixin, View):
     module = MODULE
     permission_action = "edit"
@@ -165,14 +178,11 @@ class RecipientRemoveView(ModuleAccessMixin, View):
         recipient = selectors.recipient_list(user=request.user).filter(pk=pk).first()
         if recipient is None:
             raise Http404
-        try:
-            services.backup_recipient_remove(actor=request.user, recipient=recipient)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Recipient removed: new backups are no longer encrypted to this key."))
-        return HttpResponseRedirect(reverse("dataprotection:backup_list"))
+        return _act(
+            request,
+            lambda: services.backup_recipient_remove(actor=request.user, recipient=recipient),
+            _("Recipient removed: new backups are no longer encrypted to this key."),
+        )
 
 
 class BackupStartView(ModuleAccessMixin, View):
@@ -181,14 +191,11 @@ class BackupStartView(ModuleAccessMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         kind = request.POST.get("kind", BackupKind.FULL)
-        try:
-            services.backup_start(actor=request.user, kind=kind)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Backup started. Its progress is shown below."))
-        return HttpResponseRedirect(reverse("dataprotection:backup_list"))
+        return _act(
+            request,
+            lambda: services.backup_start(actor=request.user, kind=kind),
+            _("Backup started. Its progress is shown below."),
+        )
 
 
 class BackupVerifyView(ModuleAccessMixin, View):
@@ -196,11 +203,8 @@ class BackupVerifyView(ModuleAccessMixin, View):
     permission_action = "create"
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        try:
-            services.backup_verify_start(actor=request.user)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("Verification started. Its progress is shown below."))
-        return HttpResponseRedirect(reverse("dataprotection:backup_list"))
+        return _act(
+            request,
+            lambda: services.backup_verify_start(actor=request.user),
+            _("Verification started. Its progress is shown below."),
+        )
