@@ -4,6 +4,7 @@ per related model for a whole page of entries."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -41,28 +42,17 @@ def _text(value: Any) -> str:
     if value is False:
         return _("No")
     if isinstance(value, (list, dict)):
-        import json
-
         return json.dumps(value, ensure_ascii=False)[:200]
     text = str(value)
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _opened(token: str, model: Any, object_id: str) -> Any:
-    """A value the journal keeps encrypted, as the viewer may see it."""
+def _opened(token: str, model: Any, object_id: str, *, as_json: bool = False) -> Any:
+    """A value the journal keeps encrypted (``as_json``: a sensitive custom field's, sealed as JSON),
+    as the viewer may see it."""
     try:
-        value = keyring.open_sealed(token)
-    except keyring.DecryptionError:
-        return _("(cannot be decrypted)")
-    return masking.shown_of(model, object_id, value)
-
-
-def _opened_json(token: str, model: Any, object_id: str) -> Any:
-    """A value sealed as JSON (a sensitive custom field's), as the viewer may see it."""
-    import json
-
-    try:
-        value = json.loads(keyring.open_sealed(token))
+        text = keyring.open_sealed(token)
+        value = json.loads(text) if as_json else text
     except (keyring.DecryptionError, ValueError):
         return _("(cannot be decrypted)")
     return masking.shown_of(model, object_id, value)
@@ -102,7 +92,7 @@ def describe(entries: Iterable[Any]) -> list[Any]:
                     value = _opened(value, model, entry.object_id)
                 elif isinstance(value, dict):  # custom field values: those of sensitive fields are sealed
                     value = {
-                        k: _opened_json(v, model, entry.object_id) if keyring.is_sealed(v) else v
+                        k: _opened(v, model, entry.object_id, as_json=True) if keyring.is_sealed(v) else v
                         for k, v in value.items()
                     }
                 return lookup.get(str(value), _text(value)) if value is not None else "—"

@@ -64,13 +64,18 @@ def _json_rows(model: Any, f: Any) -> Iterator[list[tuple[Any, str, Any]]]:
         yield batch
 
 
-def _stored_rows(model: Any, f: Any) -> Iterator[list[tuple[Any, str]]]:
-    """Batches of (pk, stored text) of the non-empty values of one column, in pk order (of a JSON
-    column, the non-null ones: PostgreSQL cannot compare ``jsonb`` with ``''``)."""
+def _place(model: Any, f: Any) -> tuple[str, Any, str, str, str]:
+    """Where a column lives: its database alias and connection, and its table, key and own names quoted."""
     using = router.db_for_write(model)
     connection = connections[using]
     quote = connection.ops.quote_name
-    table, pk, column = quote(model._meta.db_table), quote(model._meta.pk.column), quote(f.column)
+    return using, connection, quote(model._meta.db_table), quote(model._meta.pk.column), quote(f.column)
+
+
+def _stored_rows(model: Any, f: Any) -> Iterator[list[tuple[Any, str]]]:
+    """Batches of (pk, stored text) of the non-empty values of one column, in pk order (of a JSON
+    column, the non-null ones: PostgreSQL cannot compare ``jsonb`` with ``''``)."""
+    _using, connection, table, pk, column = _place(model, f)
     empty = "" if getattr(f, "holds_sealed_values", False) else f" AND {column} <> ''"
     last: Any = None
     while True:
@@ -126,10 +131,7 @@ def rotate(*, progress: Progress | None = None) -> RotationResult:
     result = RotationResult(primary=ring.primary)
     for model, f in encrypted_columns():
         label = f"{model._meta.label}.{f.name}"
-        using = router.db_for_write(model)
-        connection = connections[using]
-        quote = connection.ops.quote_name
-        table, pk, column = quote(model._meta.db_table), quote(model._meta.pk.column), quote(f.column)
+        using, connection, table, pk, column = _place(model, f)
         for rows in _stored_rows(model, f):
             updates = []
             for row_pk, stored in rows:
@@ -144,10 +146,7 @@ def rotate(*, progress: Progress | None = None) -> RotationResult:
             progress(f"{label}: {result.rewritten[label]} re-encrypted")
     for model, f in json_columns_with_sealed_values():
         label = f"{model._meta.label}.{f.name}"
-        using = router.db_for_write(model)
-        connection = connections[using]
-        quote = connection.ops.quote_name
-        table, pk, column = quote(model._meta.db_table), quote(model._meta.pk.column), quote(f.column)
+        using, connection, table, pk, column = _place(model, f)
         for batch in _json_rows(model, f):
             for row_pk, stored, value in batch:
                 resealed, changed = _reseal_tokens(value, ring.primary)
