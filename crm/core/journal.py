@@ -193,24 +193,16 @@ _COLUMNS = (
 
 
 def _write(entries: list[tuple[Any, ...]], using: str) -> None:
-    """Insert journal rows with one multi-row INSERT per 500, without building model instances (the
-    ORM's per-field preparation cost more than the change being recorded on bulk paths)."""
+    """Insert journal rows without building model instances (the ORM's per-field preparation cost
+    more than the change being recorded on bulk paths): COPY on PostgreSQL, multi-row INSERTs elsewhere."""
     if not entries:
         return
     from .models import JournalEntry
+    from .rows import append_rows
 
     connection = connections[using]
-    table = connection.ops.quote_name(JournalEntry._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(name) for name in ("timestamp", *_COLUMNS))
-    json_cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    row_sql = f"(%s, %s, %s, %s, %s, %s, %s, %s, %s{json_cast}, %s)"
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        for start in range(0, len(entries), 500):
-            chunk = entries[start : start + 500]
-            params = [value for entry in chunk for value in (now, *entry)]
-            values = ", ".join([row_sql] * len(chunk))  # quoted names and placeholders only
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values}", params)  # noqa: S608
+    append_rows(connection, JournalEntry._meta.db_table, ("timestamp", *_COLUMNS), [(now, *entry) for entry in entries])
 
 
 def record_event(
@@ -223,11 +215,19 @@ def record_event(
     _write([_entry(model, pk, repr_, action, changes)], using or router.db_for_write(JournalEntry))
 
 
-def _repr(obj: models.Model) -> str:
+def record_text(obj: models.Model) -> str:
+    """The record's text for the journal: its ``str()``, unless that shows the clear value of an
+    encrypted field (a phone row's number), which the journal must not keep."""
+    fallback = f"{obj._meta.verbose_name} {obj.pk}"
     try:
-        return str(obj)
+        text = str(obj)
     except Exception:  # a __str__ that needs a relation that is gone
-        return f"{obj._meta.verbose_name} {obj.pk}"
+        return fallback
+    for sealed in sealed_fields(_meta_model(type(obj))).values():
+        value = sealed.value_from_object(obj)
+        if isinstance(value, (str, dt.date)) and value != "" and str(value) in text:
+            return fallback
+    return text
 
 
 # --- save / delete / many-to-many ------------------------------------------------------------------
@@ -253,18 +253,18 @@ def _post_save(
     if created or before is None:
         after = snapshot(instance)
         changes = _diff(sender, {}, after)
-        _write([_entry(sender, instance.pk, _repr(instance), JournalAction.CREATE, changes)], using)
+        _write([_entry(sender, instance.pk, record_text(instance), JournalAction.CREATE, changes)], using)
         return
     after = snapshot(instance, before.keys())
     changes = _diff(sender, before, after)
     if changes:
-        _write([_entry(sender, instance.pk, _repr(instance), JournalAction.UPDATE, changes)], using)
+        _write([_entry(sender, instance.pk, record_text(instance), JournalAction.UPDATE, changes)], using)
 
 
 def _post_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
     using = kwargs.get("using") or router.db_for_write(sender)
     changes = _diff(sender, snapshot(instance), {})
-    _write([_entry(sender, instance.pk, _repr(instance), JournalAction.DELETE, changes)], using)
+    _write([_entry(sender, instance.pk, record_text(instance), JournalAction.DELETE, changes)], using)
 
 
 def _m2m_changed(
@@ -304,7 +304,7 @@ def _m2m_changed(
             return
         verb = "add" if action == "post_add" else "remove"
         change = {m2m.name: {verb: sorted(to_json(pk) for pk in pk_set)}}
-        _write([_entry(owner_model, instance.pk, _repr(instance), JournalAction.UPDATE, change)], using)
+        _write([_entry(owner_model, instance.pk, record_text(instance), JournalAction.UPDATE, change)], using)
 
 
 def _m2m_fields_for_through(through: Any) -> list[tuple[type[models.Model], Any]]:
@@ -323,7 +323,20 @@ def record_bulk_create(model: type[models.Model], objs: list[Any], *, using: str
     entries = []
     for obj in objs:
         changes = _diff(model, {}, snapshot(obj))
-        entries.append(_entry(model, obj.pk, _repr(obj), JournalAction.CREATE, changes))
+        entries.append(_entry(model, obj.pk, record_text(obj), JournalAction.CREATE, changes))
+    _write(entries, using)
+
+
+def record_created_rows(
+    model: type[models.Model], pks: list[Any], rows: list[Mapping[str, Any]], labels: list[str], *, using: str
+) -> None:
+    """Journal rows inserted without model instances (``crm.core.rows.insert_rows``): each row's
+    values by attname, complete with defaults, and its text for the journal."""
+    fields = [(f.name, f.attname) for f in tracked_fields(_meta_model(model))]
+    entries = []
+    for pk, row, label in zip(pks, rows, labels, strict=True):
+        changes = _diff(model, {}, {name: to_json(row.get(attname)) for name, attname in fields})
+        entries.append(_entry(model, pk, label, JournalAction.CREATE, changes))
     _write(entries, using)
 
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from crm.core import privacy
 from crm.core.exports import safe_cell
+from crm.core.rows import insert_rows
 
 from ..choices import ContactSource
 from ..custom_fields.values import missing_required, with_defaults
@@ -118,21 +119,27 @@ class RejectedRows:
 
 @dataclass
 class _Pending:
-    """A contact this batch creates or changes, with the channels it adds."""
+    """A contact this batch creates or changes, as plain values by attname, with the channels it adds."""
 
-    contact: Contact
+    values: dict[str, Any]
     new: bool
+    pk: int | None = None
     company_name: str | None = None
     original: dict[str, Any] = field(default_factory=dict)
     emails: set[str] = field(default_factory=set)
     phones: set[str] = field(default_factory=set)
-    add_emails: list[ContactEmail] = field(default_factory=list)
-    add_phones: list[ContactPhone] = field(default_factory=list)
+    add_emails: list[tuple[str, str, bool]] = field(default_factory=list)  # (address, kind, primary)
+    add_phones: list[tuple[str, str, bool]] = field(default_factory=list)  # (E.164 number, kind, primary)
+
+    @property
+    def name(self) -> str:
+        return str(self.values.get("name") or "")
 
     def changed_fields(self) -> list[str]:
-        return [name for name, value in self.original.items() if getattr(self.contact, name) != value]
+        return [name for name, value in self.original.items() if self.values.get(name) != value]
 
 
+# The values an import reads, compares and writes, by attname.
 TRACKED = (
     "full_name",
     "first_name",
@@ -154,6 +161,12 @@ TRACKED = (
 )
 
 
+def _composed_name(values: dict[str, Any]) -> str:
+    """``Contact.compose_name`` for plain values."""
+    full = values.get("full_name") or ""
+    return (full or f"{values.get('first_name') or ''} {values.get('last_name') or ''}").strip()[:200]
+
+
 class ContactImporter:
     """Imports batches of ``SourceRow`` for one person, with one duplicates policy."""
 
@@ -168,11 +181,15 @@ class ContactImporter:
     # --- checks only -----------------------------------------------------------------------------------
 
     def check(self, rows: list[SourceRow]) -> list[tuple[SourceRow, CleanRow | None, list[str]]]:
+        cleaned = [(row, *self.cleaner.clean(row.values)) for row in rows]
+        # One look at the suppression list for the whole batch.
+        suppressed = privacy.suppressed(
+            email for _row, clean, _problems in cleaned if clean is not None for email, _kind in clean.emails
+        )
         checked = []
-        for row in rows:
-            clean, problems = self.cleaner.clean(row.values)
-            problems = row.problems + problems
-            if clean is not None and privacy.suppressed(email for email, _kind in clean.emails):
+        for row, clean, found in cleaned:
+            problems = row.problems + found
+            if clean is not None and any(privacy.normalise_email(email) in suppressed for email, _kind in clean.emails):
                 problems = [*problems, privacy.suppressed_message()]
             checked.append((row, None if problems else clean, problems))
         return checked
@@ -223,13 +240,13 @@ class ContactImporter:
             if pending is not None and self.duplicates == "skip":
                 outcome.append((None, "skip"))
                 continue
-            if pending is not None and not pending.new and pending.contact.pk not in editable:
+            if pending is not None and not pending.new and pending.pk not in editable:
                 rejected.append(
                     (
                         row,
                         [
                             _("It matches the contact “%(name)s” (#%(id)s), which you may not edit.")
-                            % {"name": pending.contact.name, "id": pending.contact.pk}
+                            % {"name": pending.name, "id": pending.pk}
                         ],
                     )
                 )
@@ -244,9 +261,12 @@ class ContactImporter:
             if clean.company and company_key(clean.company) not in companies:
                 new_companies.setdefault(company_key(clean.company), clean.company)
             if pending is None:
-                contact = Contact(owner=self.user, source=ContactSource.IMPORT)
-                contact.custom = with_defaults(self.cleaner.custom.values(), {})
-                pending = _Pending(contact=contact, new=True)
+                values = {
+                    "owner_id": self.user.pk,
+                    "source": str(ContactSource.IMPORT),
+                    "custom": with_defaults(self.cleaner.custom.values(), {}),
+                }
+                pending = _Pending(values=values, new=True)
                 outcome.append((pending, "new"))
             else:
                 outcome.append((pending, "update"))
@@ -256,7 +276,7 @@ class ContactImporter:
         companies.update(self._create_companies(new_companies))
         for pending, _action in outcome:
             if pending is not None and pending.company_name is not None:
-                pending.contact.company_id = companies[company_key(pending.company_name)]
+                pending.values["company_id"] = companies[company_key(pending.company_name)]
         self._save(outcome)
         self.counts.rejected += len(rejected)
         return rejected
@@ -266,18 +286,19 @@ class ContactImporter:
     def _load(self, ids: list[int]) -> dict[int, _Pending]:
         if not ids:
             return {}
-        loaded = {c.pk: _Pending(contact=c, new=False) for c in Contact.objects.filter(pk__in=ids)}
-        for pending in loaded.values():
-            pending.original = {name: getattr(pending.contact, name) for name in TRACKED}
+        loaded = {}
+        for row in Contact.objects.filter(pk__in=ids).values("pk", *TRACKED):
+            pk = row.pop("pk")
+            loaded[pk] = _Pending(values=row, new=False, pk=pk, original=dict(row))
         for contact_id, email in ContactEmail.objects.filter(contact_id__in=ids).values_list("contact_id", "email"):
             loaded[contact_id].emails.add(email)
         for contact_id, number in ContactPhone.objects.filter(contact_id__in=ids).values_list("contact_id", "number"):
             loaded[contact_id].phones.add(number)
         for pending in loaded.values():
-            if pending.contact.email:
-                pending.emails.add(pending.contact.email)
-            if pending.contact.phone:
-                pending.phones.add(pending.contact.phone)
+            if pending.values["email"]:
+                pending.emails.add(pending.values["email"])
+            if pending.values["phone"]:
+                pending.phones.add(pending.values["phone"])
         return loaded
 
     def _editable(self, ids: list[int]) -> set[int]:
@@ -305,32 +326,31 @@ class ContactImporter:
 
     def _apply(self, pending: _Pending, clean: CleanRow) -> None:
         """Fill in what the row holds; never clear a value or remove an address."""
-        contact = pending.contact
-        for name, value in clean.values.items():
-            setattr(contact, name, value)
+        values = pending.values
+        values.update(clean.values)
         if clean.custom:
-            current = contact.custom if isinstance(contact.custom, dict) else {}
-            contact.custom = {**current, **clean.custom}  # a new dict: ``original`` keeps the old one
+            current = values.get("custom")
+            values["custom"] = {**(current if isinstance(current, dict) else {}), **clean.custom}  # a new dict
         if clean.company:
             pending.company_name = clean.company
         if pending.new or {"first_name", "last_name", "full_name"} & clean.values.keys():
-            contact.name = contact.compose_name()[:200]
+            values["name"] = _composed_name(values)
         for email, kind in clean.emails:
             if email in pending.emails:
                 continue
             pending.emails.add(email)
-            primary = not contact.email
+            primary = not values.get("email")
             if primary:
-                contact.email = email
-            pending.add_emails.append(ContactEmail(contact=contact, email=email, kind=kind, is_primary=primary))
+                values["email"] = email
+            pending.add_emails.append((email, kind, primary))
         for number, kind in clean.phones:
             if number in pending.phones:
                 continue
             pending.phones.add(number)
-            primary = not contact.phone
+            primary = not values.get("phone")
             if primary:
-                contact.phone = number
-            pending.add_phones.append(ContactPhone(contact=contact, number=number, kind=kind, is_primary=primary))
+                values["phone"] = number
+            pending.add_phones.append((number, kind, primary))
 
     def _create_companies(self, names: dict[str, str]) -> dict[str, int]:
         if not names:
@@ -341,7 +361,7 @@ class ContactImporter:
         return {company_key(company.name): company.pk for company in companies}
 
     def _save(self, outcome: list[tuple[_Pending | None, str]]) -> None:
-        new: list[Contact] = []
+        new: list[_Pending] = []
         changed: dict[int, _Pending] = {}
         seen: set[int] = set()
         for pending, action in outcome:
@@ -351,39 +371,52 @@ class ContactImporter:
             if pending.new:
                 if id(pending) not in seen:
                     seen.add(id(pending))
-                    new.append(pending.contact)
+                    new.append(pending)
                     self.counts.created += 1
                 else:
                     self.counts.updated += 1  # a later row of the file about a contact it created
                 continue
-            if pending.changed_fields() or pending.add_emails or pending.add_phones:
-                changed[pending.contact.pk] = pending
+            if pending.pk is not None and (pending.changed_fields() or pending.add_emails or pending.add_phones):
+                changed[pending.pk] = pending
         for pending, action in outcome:
             if pending is not None and not pending.new and action == "update":
-                if pending.contact.pk in changed:
+                if pending.pk in changed:
                     self.counts.updated += 1
                 else:
                     self.counts.unchanged += 1
 
         if new:
-            Contact.objects.bulk_create(new, batch_size=500)
-        pendings = [p for p, _a in outcome if p is not None]
-        # The contacts now have their ids, which bulk_create takes over into these rows' foreign keys.
-        emails = [email for p in _unique(pendings) for email in p.add_emails]
-        phones = [phone for p in _unique(pendings) for phone in p.add_phones]
-        if emails:
-            ContactEmail.objects.bulk_create(emails, batch_size=500)
-        if phones:
-            ContactPhone.objects.bulk_create(phones, batch_size=500)
+            ids = insert_rows(Contact, [p.values for p in new], labels=[p.name for p in new])
+            for pending, pk in zip(new, ids, strict=True):
+                pending.pk = pk
+        # A contact's entry in the journal records its primary address and number; the rows of its
+        # addresses and numbers are not journaled one by one, as on the contact form.
+        pendings = _unique([p for p, _a in outcome if p is not None])
+        emails = [
+            {"contact_id": p.pk, "email": email, "kind": kind, "is_primary": primary}
+            for p in pendings
+            for email, kind, primary in p.add_emails
+        ]
+        phones = [
+            {"contact_id": p.pk, "number": number, "kind": kind, "is_primary": primary}
+            for p in pendings
+            for number, kind, primary in p.add_phones
+        ]
+        insert_rows(ContactEmail, emails, journaled=False)
+        insert_rows(ContactPhone, phones, journaled=False)
         if changed:
             fields: set[str] = set()
+            contacts = []
+            for pk, pending in changed.items():
+                names = pending.changed_fields()
+                fields.update(names)
+                contacts.append(Contact(pk=pk, **{name: pending.values[name] for name in names}))
             now = timezone.now()
-            for pending in changed.values():
-                fields.update(pending.changed_fields())
-                pending.contact.updated_at = now
-                pending.contact.version = F("version") + 1  # type: ignore[assignment]
+            for contact in contacts:
+                contact.updated_at = now
+                contact.version = F("version") + 1  # type: ignore[assignment]
             names = sorted(name.removesuffix("_id") if name == "company_id" else name for name in fields)
-            _bulk_update([p.contact for p in changed.values()], [*names, "updated_at", "version"])
+            _bulk_update(contacts, [*names, "updated_at", "version"])
 
 
 def _required_problem(missing: list[Any]) -> str:
