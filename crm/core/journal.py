@@ -17,7 +17,7 @@ import datetime as dt
 import decimal
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -328,7 +328,12 @@ def record_bulk_create(model: type[models.Model], objs: list[Any], *, using: str
 
 
 def record_created_rows(
-    model: type[models.Model], pks: list[Any], rows: list[Mapping[str, Any]], labels: list[str], *, using: str
+    model: type[models.Model],
+    pks: Sequence[Any],
+    rows: Sequence[Mapping[str, Any]],
+    labels: Sequence[str],
+    *,
+    using: str,
 ) -> None:
     """Journal rows inserted without model instances (``crm.core.rows.insert_rows``): each row's
     values by attname, complete with defaults, and its text for the journal."""

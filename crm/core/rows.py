@@ -59,6 +59,7 @@ def insert_rows(
     using = using or router.db_for_write(model)
     connection = connections[using]
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
+    columns = [str(f.column) for f in fields]
     now = timezone.now()
     defaults = {f.attname: now if _automatic_time(f) else f.get_default() for f in fields}
     full_rows = [{**defaults, **row} for row in rows]
@@ -67,10 +68,18 @@ def insert_rows(
             for row in full_rows:
                 row[f.attname] = now
 
-    preparers = [(f.attname, _preparer(f, connection)) for f in fields]
+    preparers = [(f.attname, _PASSED.get(type(f)), _preparer(f, connection)) for f in fields]
     pk = model._meta.pk
     assert pk is not None
-    prepared = [[prepare(row[attname]) for attname, prepare in preparers] for row in full_rows]
+
+    def prepared_row(row: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for attname, passed, prepare in preparers:
+            value = row[attname]
+            values.append(value if value is None or type(value) is passed else prepare(value))
+        return values
+
+    prepared = [prepared_row(row) for row in full_rows]
     with transaction.atomic(using=using), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Ids taken from the table's sequence first, then the rows copied in with them.
@@ -82,11 +91,11 @@ def insert_rows(
             append_rows(
                 connection,
                 model._meta.db_table,
-                [pk.column, *(f.column for f in fields)],
+                [str(pk.column), *columns],
                 [[pk_value, *values] for pk_value, values in zip(ids, prepared, strict=True)],
             )
         else:
-            ids = _insert_returning(connection, cursor, model, [f.column for f in fields], prepared)
+            ids = _insert_returning(connection, cursor, model, columns, prepared)
         if journaled and journal.is_registered(model):
             if labels is None:
                 labels = [
@@ -163,11 +172,7 @@ def _automatic_time(field: models.Field[Any, Any]) -> bool:
 
 
 def _preparer(field: models.Field[Any, Any], connection: Any) -> Any:
-    passed = _PASSED.get(type(field))
-
     def prepare(value: Any) -> Any:
-        if value is None or (passed is not None and type(value) is passed):
-            return value
         return field.get_db_prep_save(value, connection)
 
     return prepare

@@ -164,6 +164,9 @@ def load(*, force: bool = True) -> KeyRing:
 
 
 def ring() -> KeyRing:
+    current = _ring  # read without the lock: most calls come within seconds of the last check
+    if current is not None and time.monotonic() - _checked_at < RELOAD_SECONDS:
+        return current
     return load(force=False)
 
 

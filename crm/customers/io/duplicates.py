@@ -10,17 +10,20 @@ Rows are looked up a batch at a time, in a few indexed queries whatever the batc
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.db.models.functions import Upper
 
 from ..models import Company, Contact
 
-CHUNK = 500
+CHUNK = 1000  # an import batch asks each lookup once
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_CJK = re.compile("[\u2e80-\u9fff\uac00-\ud7af]")
 
 
 @dataclass(frozen=True)
@@ -44,18 +47,19 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
 
 
 def _is_cjk(text: str) -> bool:
-    return any("\u2e80" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" for char in text)
+    return _CJK.search(text) is not None
 
 
-def name_keys(name: str) -> set[str]:
+@lru_cache(maxsize=16_384)  # an import asks for each row's name several times
+def name_keys(name: str) -> frozenset[str]:
     """The forms two names are compared in: case-folded, words sorted; a Chinese name without
     spaces, its parts in either order (family-given as written, or given-family as composed)."""
     tokens = unicodedata.normalize("NFKC", name).casefold().split()
     if not tokens:
-        return set()
+        return frozenset()
     if all(_is_cjk(token) for token in tokens):
-        return {"".join(tokens), "".join(reversed(tokens))}
-    return {" ".join(sorted(tokens))}
+        return frozenset({"".join(tokens), "".join(reversed(tokens))})
+    return frozenset({" ".join(sorted(tokens))})
 
 
 def _name_variants(name: str) -> set[str]:
@@ -92,16 +96,16 @@ def find_duplicates(*, user: Any, candidates: Sequence[Candidate]) -> list[Match
 
     emails = {email for c in candidates for email in c.emails}
     for chunk in _chunks(emails):
-        for email, pk in contacts.filter(emails__email__in=chunk).values_list("emails__email", "pk"):
+        for email, pk in contacts.filter(emails__email__in=chunk).order_by().values_list("emails__email", "pk"):
             _lowest(by_email, email, pk)
-        for email, pk in contacts.filter(email__in=chunk).values_list("email", "pk"):
+        for email, pk in contacts.filter(email__in=chunk).order_by().values_list("email", "pk"):
             _lowest(by_email, email, pk)
 
     phones = {phone for c in candidates for phone in c.phones}
     for chunk in _chunks(phones):
-        for number, pk in contacts.filter(phones__number__in=chunk).values_list("phones__number", "pk"):
+        for number, pk in contacts.filter(phones__number__in=chunk).order_by().values_list("phones__number", "pk"):
             _lowest(by_phone, number, pk)
-        for number, pk in contacts.filter(phone__in=chunk).values_list("phone", "pk"):
+        for number, pk in contacts.filter(phone__in=chunk).order_by().values_list("phone", "pk"):
             _lowest(by_phone, number, pk)
 
     named = [c for c in candidates if c.company_id and c.name and not _matched(c, by_email, by_phone)]
@@ -143,6 +147,7 @@ def _matched(candidate: Candidate, by_email: dict[str, int], by_phone: dict[str,
     return any(e in by_email for e in candidate.emails) or any(p in by_phone for p in candidate.phones)
 
 
+@lru_cache(maxsize=16_384)  # the same few company names on many rows
 def company_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
@@ -157,7 +162,12 @@ def find_companies(*, user: Any, names: Iterable[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     companies = Company.objects.visible_to(user)
     for chunk in _chunks(variants):
-        rows = companies.annotate(upper_name=Upper("name")).filter(upper_name__in=chunk).values_list("pk", "name")
+        rows = (
+            companies.annotate(upper_name=Upper("name"))
+            .filter(upper_name__in=chunk)
+            .order_by()
+            .values_list("pk", "name")
+        )
         for pk, name in rows:
             key = company_key(name)
             if key in wanted:
