@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
 
             profiler = cProfile.Profile()
             figures = profiler.runcall(bench_import, args.rows, duplicates=args.duplicates)
-            pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime" if os.environ.get("BENCH_TOTTIME") else "cumulative").print_stats(int(os.environ.get("BENCH_LINES", "30")))
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
         else:
             figures = bench_import(args.rows, duplicates=args.duplicates)
     print(json.dumps(figures, indent=2))
