@@ -507,13 +507,13 @@ def store_upload(uploaded: Any, *, folder: str = "imports") -> str:
 # --- benchmark -----------------------------------------------------------------------------------------
 
 
-def bench_import(rows: int, *, duplicates: str = "update", user: Any = None) -> dict[str, Any]:
+def bench_import(rows: int, *, duplicates: str = "update", user: Any = None, tag: str = "") -> dict[str, Any]:
     """Import ``rows`` generated contacts from a CSV (1 in 10 repeats an earlier email), then the
     same file again; the figures: rows per second of each run and the worker's peak memory.
 
     Writes to the configured database: run it on a database made for the purpose. The people and
     companies of each call are new to it (a random tag in their names), so a database already
-    holding contacts, or earlier runs, measures a first import.
+    holding contacts, or earlier runs, measures a first import. ``tag`` (six hex digits) chooses it.
     """
     import resource
     import secrets
@@ -532,9 +532,19 @@ def bench_import(rows: int, *, duplicates: str = "update", user: Any = None) -> 
         )
     import phonenumbers
 
-    tag = secrets.token_hex(3)
-    areas = [a for a in range(201, 990) if phonenumbers.is_valid_number(phonenumbers.parse(f"+1 {a} 255 0100"))]
-    area = areas[int(tag, 16) % len(areas)]  # numbers of this run unlike those of earlier runs
+    tag = tag or secrets.token_hex(3)
+    exchanges = sorted({200 + ref // 10000 % 800 for ref in range(0, rows, 10000)} | {200 + (rows - 1) // 10000 % 800})
+
+    def valid(area: int) -> bool:  # every number of this run is a real US number in this area
+        return all(
+            phonenumbers.is_valid_number(phonenumbers.parse(f"+1 {area} {exchange} {last}"))
+            for exchange in exchanges
+            for last in ("0000", "9999")
+        )
+
+    areas = list(range(201, 990))
+    start = int(tag, 16) % len(areas)  # numbers of this run unlike those of earlier runs
+    area = next(a for a in areas[start:] + areas[:start] if valid(a))
     with tempfile.NamedTemporaryFile("w+b", suffix=".csv") as handle:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
         writer = csv.writer(text)
