@@ -95,7 +95,7 @@ def insert_rows(
                 [[pk_value, *values] for pk_value, values in zip(ids, prepared, strict=True)],
             )
         else:
-            ids = _insert_returning(connection, cursor, model, columns, prepared)
+            ids = _insert(connection, cursor, model._meta.db_table, columns, prepared, returning=str(pk.column))
         if journaled and journal.is_registered(model):
             if labels is None:
                 labels = [
@@ -105,23 +105,16 @@ def insert_rows(
     return ids
 
 
-def append_rows(
-    connection: Any,
-    table: str,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    *,
-    json_columns: Sequence[str] = (),
-) -> None:
+def append_rows(connection: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Add ``rows`` (values ready for the database, in the order of ``columns``) to ``table``:
     PostgreSQL's COPY, which takes them without parsing a statement per value (a JSON column takes
     JSON text as it is), or multi-row INSERTs."""
     if not rows:
         return
     quote = connection.ops.quote_name
-    names = ", ".join(quote(column) for column in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            names = ", ".join(quote(column) for column in columns)
             # The driver's own cursor (Django's has no COPY), its errors turned into Django's as usual.
             with (
                 connection.wrap_database_errors,
@@ -130,37 +123,36 @@ def append_rows(
                 for row in rows:
                     copy.write_row(row)
             return
-        placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
-        per_statement = _per_statement(connection, len(columns))
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            values = ", ".join([placeholder] * len(chunk))  # quoted names and placeholders only
-            cursor.execute(
-                f"INSERT INTO {quote(table)} ({names}) VALUES {values}",  # noqa: S608
-                [value for row in chunk for value in row],
-            )
+        _insert(connection, cursor, table, columns, rows)
 
 
-def _insert_returning(
-    connection: Any, cursor: Any, model: type[models.Model], columns: list[str], rows: list[list[Any]]
-) -> list[int]:
+def _insert(
+    connection: Any,
+    cursor: Any,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: str | None = None,
+) -> list[Any]:
+    """Multi-row INSERTs of ``rows``, as many per statement as the engine takes parameters; the
+    ``returning`` column's values of the new rows, in order, when one is named."""
     quote = connection.ops.quote_name
-    pk = model._meta.pk
-    assert pk is not None
-    table = quote(model._meta.db_table)
     names = ", ".join(quote(column) for column in columns)
     placeholder = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    suffix = f" RETURNING {quote(returning)}" if returning else ""
     per_statement = _per_statement(connection, len(columns))
-    ids: list[int] = []
+    returned: list[Any] = []
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         values = ", ".join([placeholder] * len(chunk))  # quoted names and placeholders only
         cursor.execute(
-            f"INSERT INTO {table} ({names}) VALUES {values} RETURNING {quote(pk.column)}",  # noqa: S608
+            f"INSERT INTO {quote(table)} ({names}) VALUES {values}{suffix}",  # noqa: S608
             [value for row in chunk for value in row],
         )
-        ids.extend(row[0] for row in cursor.fetchall())
-    return ids
+        if returning:
+            returned.extend(row[0] for row in cursor.fetchall())
+    return returned
 
 
 def _per_statement(connection: Any, columns: int) -> int:
