@@ -18,7 +18,7 @@ class CoreConfig(AppConfig):
 
         journal.register(Attachment, exclude=["sha256"])
         journal.register(SavedView)
-        platform.register_job(AUDIT_EXPORT, audit_export_task)
+        platform.register_job(AUDIT_EXPORT, audit_export_task, label=_("Audit log export"))
         platform.register_module(
             Module(key="audit", label=_("Audit log"), actions=("view", "export"), order=950),
             nav=[NavItem(_("Audit log"), "core:audit_log", "ti-history", "audit", order=950, section="admin")],

@@ -154,6 +154,13 @@ class Job(models.Model):
         return f"{self.kind} {self.status}"
 
     @property
+    def kind_label(self) -> str:
+        """What people see this kind of job called (registered with its task)."""
+        from .registry import platform
+
+        return str(platform.job_labels.get(self.kind) or self.kind)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in {JobStatus.SUCCEEDED, JobStatus.FAILED}
 

@@ -7,7 +7,7 @@ Each app fills them in its ``AppConfig.ready()``:
 - ``search``: a provider of global search results;
 - ``demo``: a builder of demo data, run in order by ``manage.py demo_data``;
 - ``dashboard``: a widget on the home page;
-- ``jobs``: the task that runs each kind of background job;
+- ``jobs``: the task that runs each kind of background job, and its name on pages;
 - ``panels``: boxes on a customer's 360 page (deals, tickets, timeline, ...);
 - ``attachments``: the kinds of record that take attached files (``register_attachments``).
 """
@@ -132,6 +132,7 @@ class Registry:
         self.demo: dict[str, DemoBuilder] = {}
         self.dashboard: dict[str, DashboardWidget] = {}
         self.jobs: dict[str, Any] = {}  # job kind -> Celery task taking the job id
+        self.job_labels: dict[str, Any] = {}  # job kind -> what people see it called
         self.panels: dict[str, RecordPanel] = {}
         self.attachments: dict[str, AttachmentTarget] = {}
 
@@ -188,8 +189,10 @@ class Registry:
         concrete = meta.concrete_model or type(model_or_label)
         return self.attachments.get(concrete._meta.label_lower)
 
-    def register_job(self, kind: str, task: Any) -> None:
+    def register_job(self, kind: str, task: Any, *, label: Any) -> None:
+        """``task`` runs jobs of ``kind``; ``label`` (translatable) names them on pages."""
         self.jobs[kind] = task
+        self.job_labels[kind] = label
 
     def sorted_modules(self) -> list[Module]:
         return sorted(self.modules.values(), key=lambda m: m.order)

@@ -51,11 +51,11 @@ class DataProtectionConfig(AppConfig):
                 ),
             ],
         )
-        platform.register_job(_tasks.PRIVACY_EXPORT, _tasks.privacy_export_task)
-        platform.register_job(_tasks.PRIVACY_ERASE, _tasks.privacy_erase_task)
-        platform.register_job(_tasks.RETENTION_APPLY, _tasks.retention_apply_job_task)
-        platform.register_job(_tasks.BACKUP_RUN, _tasks.backup_run_job_task)
-        platform.register_job(_tasks.BACKUP_VERIFY, _tasks.backup_verify_job_task)
+        platform.register_job(_tasks.PRIVACY_EXPORT, _tasks.privacy_export_task, label=_("Privacy export"))
+        platform.register_job(_tasks.PRIVACY_ERASE, _tasks.privacy_erase_task, label=_("Erasure"))
+        platform.register_job(_tasks.RETENTION_APPLY, _tasks.retention_apply_job_task, label=_("Retention rule"))
+        platform.register_job(_tasks.BACKUP_RUN, _tasks.backup_run_job_task, label=_("Backup"))
+        platform.register_job(_tasks.BACKUP_VERIFY, _tasks.backup_verify_job_task, label=_("Backup check"))
         platform.register_panel(
             RecordPanel(
                 key="privacy",

@@ -197,3 +197,21 @@ def _reset_connections(app):
     pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
+
+
+@pytest.mark.django_db
+def test_a_job_is_called_by_the_name_its_module_registered_in_the_persons_language(admin_client, admin_user):
+    from django.utils import translation
+
+    job = Job.objects.create(kind=AUDIT_EXPORT, created_by=admin_user, status=JobStatus.RUNNING)
+    fragment = admin_client.get(reverse("core:job_detail", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    assert "Audit log export" in fragment and AUDIT_EXPORT not in fragment
+    assert "Audit log export" in admin_client.get(reverse("core:dashboard")).content.decode()
+    admin_user.language = "zh-hans"
+    admin_user.save()
+    try:
+        fragment = admin_client.get(reverse("core:job_detail", args=[job.pk]), HTTP_HX_REQUEST="true").content.decode()
+    finally:
+        translation.activate("en")
+    assert "审计日志导出" in fragment
+    assert Job(kind="not_registered").kind_label == "not_registered"

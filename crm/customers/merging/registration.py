@@ -17,7 +17,7 @@ def register() -> None:
 
     # The merge itself is in the journal; its snapshot (copies of the merged records) is not.
     journal.register(Merge, exclude=["snapshot"])
-    platform.register_job(_tasks.DUPLICATES_SCAN, _tasks.duplicates_scan_task)
+    platform.register_job(_tasks.DUPLICATES_SCAN, _tasks.duplicates_scan_task, label=_("Duplicate scan"))
     platform.register_module(
         platform.modules["customers"],
         nav=[NavItem(_("Duplicates"), "customers:duplicate_list", "ti-git-merge", "customers", order=22)],

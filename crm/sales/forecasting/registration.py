@@ -21,5 +21,5 @@ def register() -> None:
     if all(existing.url_name != item.url_name for existing in platform.nav):
         platform.nav.append(item)
         platform.nav.sort(key=lambda entry: entry.order)
-    platform.register_job(FORECAST_JOB, _tasks.forecast_compute_task)
+    platform.register_job(FORECAST_JOB, _tasks.forecast_compute_task, label=_("Forecast calculation"))
     platform.register_demo(DemoBuilder("sales-forecast", demo.build, order=45))

@@ -43,7 +43,7 @@ def register() -> None:
         if all(existing.url_name != item.url_name for existing in platform.nav):
             platform.nav.append(item)
     platform.nav.sort(key=lambda entry: entry.order)
-    platform.register_job(LEAD_IMPORT, lead_import_task)
+    platform.register_job(LEAD_IMPORT, lead_import_task, label=_("Lead import"))
     platform.register_search(SearchProvider("leads", _("Leads"), "sales", selectors.lead_search))
     platform.register_demo(DemoBuilder("sales-leads", demo.build, order=35))
     register_list(

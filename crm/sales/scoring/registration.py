@@ -17,8 +17,8 @@ def register() -> None:
     from .services import RESCORE_JOB, TRAIN_JOB
 
     journal.register(ScoringRule)
-    platform.register_job(TRAIN_JOB, _tasks.scoring_train_task)
-    platform.register_job(RESCORE_JOB, _tasks.scoring_rescore_task)
+    platform.register_job(TRAIN_JOB, _tasks.scoring_train_task, label=_("Lead scoring training"))
+    platform.register_job(RESCORE_JOB, _tasks.scoring_rescore_task, label=_("Lead rescoring"))
     # In the settings section; sales managers set the rules, so it follows the Sales permission (reps
     # may read how their leads are scored).
     item = NavItem(_("Lead scoring"), "sales:lead_scoring", "ti-gauge", "sales", order=940, section="admin")

@@ -14,7 +14,7 @@ class SampleConfig(AppConfig):
         journal.register(Gadget)
         from .tasks import SLOW_JOB, slow_job_task
 
-        platform.register_job(SLOW_JOB, slow_job_task)
+        platform.register_job(SLOW_JOB, slow_job_task, label="Slow sample job")
         platform.register_module(
             Module(key="sample", label="Sample", defaults={"sales_rep": ("view", "create", "edit")})
         )
