@@ -398,12 +398,12 @@ class ContactImporter:
         insert_rows(ContactEmail, emails, journaled=False)
         insert_rows(ContactPhone, phones, journaled=False)
         if changed:
-            fields: set[str] = set()
-            contacts = []
-            for pk, pending in changed.items():
-                names = pending.changed_fields()
-                fields.update(names)
-                contacts.append(Contact(pk=pk, **{name: pending.values[name] for name in names}))
+            # One UPDATE writes the union of the changed fields to every contact in it, so each
+            # contact carries all of them: its own values, changed or as loaded.
+            fields = sorted({name for pending in changed.values() for name in pending.changed_fields()})
+            contacts = [
+                Contact(pk=pk, **{name: pending.values[name] for name in fields}) for pk, pending in changed.items()
+            ]
             now = timezone.now()
             for contact in contacts:
                 contact.updated_at = now

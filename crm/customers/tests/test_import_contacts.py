@@ -123,6 +123,53 @@ def test_duplicates_update_fills_in_and_never_clears(admin_client, admin_user, d
     assert change.source == "import" and change.changes["title"] == ["Mathematician", "Countess"]
 
 
+def test_an_update_of_several_contacts_changes_each_only_where_its_own_row_says(
+    admin_client, admin_user, django_capture_on_commit_callbacks
+):
+    """One batch writes the changed fields of all its contacts at once: a field that only one row
+    fills must not reach the others."""
+    acme = Company.objects.create(name="Acme", owner=admin_user)
+    ada = services.contact_create(
+        actor=admin_user,
+        data={
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "title": "Countess",
+            "company": acme,
+            "lifecycle_stage": "customer",
+            "emails": [{"email": "ada@example.com"}],
+            "phones": [{"number": "+442079460018"}],
+        },
+    )
+    grace = services.contact_create(
+        actor=admin_user,
+        data={"first_name": "Grace", "last_name": "Hopper", "emails": [{"email": "grace@example.com"}]},
+    )
+    rows = [
+        HEADER,
+        ["Ada", "Lovelace", "ada@example.com", "+44 20 7946 0019", "", ""],  # a second number, nothing else
+        ["Grace", "Hopper", "grace@example.com", "", "Navy", "Admiral"],
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start_import(admin_client, upload(csv_bytes(rows)), duplicates="update")
+    job = finished_job(response)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result["updated"] == 2
+    ada.refresh_from_db()
+    grace.refresh_from_db()
+    assert (ada.name, ada.title, ada.company, ada.lifecycle_stage, ada.phone, ada.email) == (
+        "Ada Lovelace",
+        "Countess",
+        acme,
+        "customer",
+        "+442079460018",
+        "ada@example.com",
+    )
+    assert sorted(ada.phones.values_list("number", flat=True)) == ["+442079460018", "+442079460019"]
+    assert grace.title == "Admiral" and grace.company.name == "Navy" and grace.name == "Grace Hopper"
+    assert not contact_journal().filter(object_id=str(ada.pk), action="update").exists()
+
+
 def test_duplicates_create(admin_client, admin_user, django_capture_on_commit_callbacks):
     _existing(admin_user)
     with django_capture_on_commit_callbacks(execute=True):
