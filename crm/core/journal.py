@@ -225,7 +225,12 @@ def record_text(obj: models.Model) -> str:
         return fallback
     for sealed in sealed_fields(_meta_model(type(obj))).values():
         value = sealed.value_from_object(obj)
-        if isinstance(value, (str, dt.date)) and value != "" and str(value) in text:
+        if not isinstance(value, (str, dt.date)) or value == "":
+            continue
+        shown = str(value)
+        # A long value anywhere in the text; a short one (a postal code such as "Li") only as the whole
+        # text, so that a name that merely contains it is still shown.
+        if shown == text or (len(shown) >= 5 and shown in text):
             return fallback
     return text
 

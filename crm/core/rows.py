@@ -58,11 +58,21 @@ def insert_rows(
 
     using = using or router.db_for_write(model)
     connection = connections[using]
+    if not isinstance(model._meta.pk, models.AutoField) or model._meta.parents:
+        raise ValueError(f"insert_rows takes models with an automatic id and no parent model, not {model.__name__}.")
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
     columns = [str(f.column) for f in fields]
     now = timezone.now()
-    defaults = {f.attname: now if _automatic_time(f) else f.get_default() for f in fields}
-    full_rows = [{**defaults, **row} for row in rows]
+    # A default that is a value is read once; a callable one (a token, a dict) is called per row.
+    called = [f for f in fields if f.has_default() and callable(f.default) and not _automatic_time(f)]
+    fixed = {f.attname: now if _automatic_time(f) else f.get_default() for f in fields if f not in called}
+    full_rows = []
+    for row in rows:
+        full = {**fixed, **row}
+        for f in called:
+            if f.attname not in row:
+                full[f.attname] = f.get_default()
+        full_rows.append(full)
     for f in fields:
         if getattr(f, "auto_now", False):  # as save() would: the time of this write, whatever was given
             for row in full_rows:
@@ -85,7 +95,7 @@ def insert_rows(
             # Ids taken from the table's sequence first, then the rows copied in with them.
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [model._meta.db_table, pk.column, len(prepared)],
+                [connection.ops.quote_name(model._meta.db_table), pk.column, len(prepared)],
             )
             ids = [row[0] for row in cursor.fetchall()]
             append_rows(

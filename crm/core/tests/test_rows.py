@@ -91,3 +91,25 @@ def test_nothing_is_written_when_a_row_is_refused(writer):
 
 def test_no_rows_write_nothing():
     assert insert_rows(Gadget, []) == []
+
+
+def test_a_callable_default_is_called_for_each_row():
+    from crm.sales.models import LeadForm
+
+    first, second = insert_rows(LeadForm, [{"name": "Contact us"}, {"name": "Demo request"}])
+    forms = LeadForm.objects.in_bulk([first, second])
+    assert forms[first].token and forms[first].token != forms[second].token  # a unique token each
+    assert forms[first].fields == [] and forms[second].fields == []
+
+
+def test_models_without_an_automatic_id_are_refused(admin_user):
+    from crm.core.models import Job
+
+    with pytest.raises(ValueError, match="automatic id"):
+        insert_rows(Job, [{"kind": "demo", "created_by_id": admin_user.pk}])
+
+
+def test_a_short_encrypted_value_inside_a_name_does_not_hide_the_name(writer):
+    contact = Contact.objects.create(full_name="Mei Li", postal_code="Li", owner=writer)
+    entry = JournalEntry.objects.get(content_type__model="contact", object_id=str(contact.pk), action="create")
+    assert entry.object_repr == "Mei Li"
