@@ -113,3 +113,25 @@ def test_a_short_encrypted_value_inside_a_name_does_not_hide_the_name(writer):
     contact = Contact.objects.create(full_name="Mei Li", postal_code="Li", owner=writer)
     entry = JournalEntry.objects.get(content_type__model="contact", object_id=str(contact.pk), action="create")
     assert entry.object_repr == "Mei Li"
+
+
+def test_a_few_rows_and_many_rows_are_stored_alike(writer):
+    """A few rows go in an INSERT, many by COPY on PostgreSQL: the same values either way."""
+    from crm.core.rows import COPY_FROM_ROWS
+
+    row = {
+        "first_name": "Zoë",
+        "name": "Zoë\ttab \\ back",
+        "custom": {"score": 3, "tags": ["a", "b"], "note": "line\nbreak"},
+        "date_of_birth": dt.date(1990, 2, 28),
+        "phone": "+8613812345678",
+        "owner_id": writer.pk,
+    }
+    [few] = insert_rows(Contact, [row], labels=["few"])
+    many = insert_rows(Contact, [row] * COPY_FROM_ROWS, labels=["many"] * COPY_FROM_ROWS)
+    fields = ("first_name", "name", "custom", "date_of_birth", "phone", "owner_id", "version", "lifecycle_stage")
+    stored = {c["id"]: c for c in Contact.objects.filter(pk__in=[few, many[0]]).values("id", *fields)}
+    assert {k: v for k, v in stored[few].items() if k != "id"} == {
+        k: v for k, v in stored[many[0]].items() if k != "id"
+    }
+    assert stored[few]["custom"] == row["custom"] and stored[few]["name"] == row["name"]
