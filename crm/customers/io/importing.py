@@ -42,6 +42,7 @@ from crm.core.rows import insert_rows
 from ..choices import ContactSource
 from ..custom_fields.values import missing_required, with_defaults
 from ..models import Company, Contact, ContactEmail, ContactPhone
+from ..models.contacts import compose_contact_name
 from .cleaning import CleanRow, RowCleaner
 from .duplicates import Candidate, company_key, find_companies, find_duplicates, name_keys
 
@@ -159,12 +160,6 @@ TRACKED = (
     "phone",
     "custom",
 )
-
-
-def _composed_name(values: dict[str, Any]) -> str:
-    """``Contact.compose_name`` for plain values."""
-    full = values.get("full_name") or ""
-    return (full or f"{values.get('first_name') or ''} {values.get('last_name') or ''}").strip()[:200]
 
 
 class ContactImporter:
@@ -327,7 +322,9 @@ class ContactImporter:
         if clean.company:
             pending.company_name = clean.company
         if pending.new or {"first_name", "last_name", "full_name"} & clean.values.keys():
-            values["name"] = _composed_name(values)
+            values["name"] = compose_contact_name(
+                values.get("full_name"), values.get("first_name"), values.get("last_name")
+            )
         for email, kind in clean.emails:
             if email in pending.emails:
                 continue

@@ -12,6 +12,14 @@ from ..choices import ChannelKind, ContactSource, LifecycleStage
 from ..custom_fields.storage import CustomValuesField
 from .companies import Address, Company, Tag
 
+NAME_LENGTH = 200
+
+
+def compose_contact_name(full_name: str | None, first_name: str | None, last_name: str | None) -> str:
+    """The name a contact is listed, searched and sorted by: the single-field name (which suits
+    Chinese names) when there is one, else first and last name; as stored (at most 200 characters)."""
+    return (full_name or f"{first_name or ''} {last_name or ''}").strip()[:NAME_LENGTH]
+
 
 class Contact(Address, OwnedModel):
     """A person. ``name`` is what lists show and sort by: the single-field name when given (it suits
@@ -27,7 +35,7 @@ class Contact(Address, OwnedModel):
         blank=True,
         help_text=_("One field for the whole name, e.g. 王芳; overrides first and last name."),
     )
-    name = models.CharField(_("name"), max_length=200, editable=False)
+    name = models.CharField(_("name"), max_length=NAME_LENGTH, editable=False)
     title = models.CharField(_("job title"), max_length=150, blank=True)
     company = models.ForeignKey(
         Company, verbose_name=_("company"), on_delete=models.PROTECT, null=True, blank=True, related_name="contacts"
@@ -92,10 +100,10 @@ class Contact(Address, OwnedModel):
         return reverse("customers:contact_detail", args=[self.pk])
 
     def compose_name(self) -> str:
-        return (self.full_name or f"{self.first_name} {self.last_name}").strip()
+        return compose_contact_name(self.full_name, self.first_name, self.last_name)
 
     def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        self.name = self.compose_name()[:200]
+        self.name = self.compose_name()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"first_name", "last_name", "full_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "name"}
