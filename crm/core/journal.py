@@ -325,11 +325,9 @@ def _m2m_fields_for_through(through: Any) -> list[tuple[type[models.Model], Any]
 
 
 def record_bulk_create(model: type[models.Model], objs: list[Any], *, using: str) -> None:
-    entries = []
-    for obj in objs:
-        changes = _diff(model, {}, snapshot(obj))
-        entries.append(_entry(model, obj.pk, record_text(obj), JournalAction.CREATE, changes))
-    _write(entries, using)
+    fields = tracked_fields(_meta_model(model))
+    rows = [{f.attname: f.value_from_object(obj) for f in fields} for obj in objs]
+    record_created_rows(model, [obj.pk for obj in objs], rows, [record_text(obj) for obj in objs], using=using)
 
 
 def record_created_rows(

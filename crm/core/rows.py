@@ -66,20 +66,16 @@ def insert_rows(
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, models.AutoField)]
     columns = [str(f.column) for f in fields]
     now = timezone.now()
-    # A default that is a value is read once; a callable one (a token, a dict) is called per row.
+    # What a new instance would hold: a default that is a value is read once, a callable one (a
+    # token, a dict) is called for each row that leaves it out; auto_now fields get the time of this
+    # write whatever was given, as save() does.
     called = [f for f in fields if f.has_default() and callable(f.default) and not _automatic_time(f)]
     fixed = {f.attname: now if _automatic_time(f) else f.get_default() for f in fields if f not in called}
-    full_rows = []
-    for row in rows:
-        full = {**fixed, **row}
-        for f in called:
-            if f.attname not in row:
-                full[f.attname] = f.get_default()
-        full_rows.append(full)
-    for f in fields:
-        if getattr(f, "auto_now", False):  # as save() would: the time of this write, whatever was given
-            for row in full_rows:
-                row[f.attname] = now
+    forced = {f.attname: now for f in fields if getattr(f, "auto_now", False)}
+    full_rows = [
+        {**fixed, **{f.attname: f.get_default() for f in called if f.attname not in row}, **row, **forced}
+        for row in rows
+    ]
 
     preparers = [(f.attname, _PASSED.get(type(f)), _preparer(f, connection)) for f in fields]
     pk = model._meta.pk
