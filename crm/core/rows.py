@@ -77,15 +77,17 @@ def insert_rows(
         for row in rows
     ]
 
-    preparers = [(f.attname, _PASSED.get(type(f)), _preparer(f, connection)) for f in fields]
+    preparers = [(f.attname, _PASSED.get(type(f)), f) for f in fields]
     pk = model._meta.pk
     assert pk is not None
 
     def prepared_row(row: Mapping[str, Any]) -> list[Any]:
         values = []
-        for attname, passed, prepare in preparers:
+        for attname, passed, field in preparers:
             value = row[attname]
-            values.append(value if value is None or type(value) is passed else prepare(value))
+            values.append(
+                value if value is None or type(value) is passed else field.get_db_prep_save(value, connection)
+            )
         return values
 
     prepared = [prepared_row(row) for row in full_rows]
@@ -170,13 +172,6 @@ def _per_statement(connection: Any, columns: int) -> int:
 
 def _automatic_time(field: models.Field[Any, Any]) -> bool:
     return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
-
-
-def _preparer(field: models.Field[Any, Any], connection: Any) -> Any:
-    def prepare(value: Any) -> Any:
-        return field.get_db_prep_save(value, connection)
-
-    return prepare
 
 
 def _max_parameters(connection: Any) -> int:
