@@ -73,11 +73,17 @@ class JournalEntry(models.Model):
         blank=True,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # journal_actor_idx (actor, -id) serves it
     )
     actor_repr = models.CharField(_("who"), max_length=150, blank=True)
     source = models.CharField(_("path"), max_length=16, choices=ChangeSource.choices)
     action = models.CharField(_("action"), max_length=8, choices=JournalAction.choices)
-    content_type = models.ForeignKey(ContentType, verbose_name=_("record type"), on_delete=models.PROTECT)
+    content_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("record type"),
+        on_delete=models.PROTECT,
+        db_index=False,  # journal_record_idx (content_type, object_id, -id) serves it
+    )
     object_id = models.CharField(_("record id"), max_length=64)
     object_repr = models.CharField(_("record"), max_length=200, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
@@ -199,7 +205,12 @@ class Attachment(models.Model):
     """A file attached to any record (a company, a contact, later a deal or a ticket). Who may see it is
     decided by the record it is attached to."""
 
-    content_type = models.ForeignKey(ContentType, verbose_name=_("record type"), on_delete=models.PROTECT)
+    content_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("record type"),
+        on_delete=models.PROTECT,
+        db_index=False,  # attachment_record_idx (content_type, object_id, -created_at) serves it
+    )
     object_id = models.PositiveBigIntegerField(_("record id"))
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
     name = models.CharField(_("name"), max_length=255)

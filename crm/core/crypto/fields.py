@@ -147,9 +147,15 @@ class _EncryptedLookup(Lookup):
             lhs_sql, index_params = compiler.compile(self.lhs)
             function = "SUBSTR" if connection.vendor == "sqlite" else "SUBSTRING"
             index_sql = f"{function}({lhs_sql}, 1, {INDEX_LENGTH})"
-            marks = ", ".join(["%s"] * len(digests))
-            parts.append(f"{index_sql} IN ({marks})" if len(digests) > 1 else f"{index_sql} = %s")
-            params += [*index_params, *digests]
+            if len(digests) == 1:
+                parts.append(f"{index_sql} = %s")
+                params += [*index_params, *digests]
+            elif connection.vendor == "postgresql":
+                parts.append(f"{index_sql} = ANY(%s)")  # one array parameter, however many values
+                params += [*index_params, digests]
+            else:
+                parts.append(f"{index_sql} IN ({', '.join(['%s'] * len(digests))})")
+                params += [*index_params, *digests]
         if has_empty:
             lhs_sql, lhs_params = compiler.compile(self.lhs)
             parts.append(f"{lhs_sql} = %s")
