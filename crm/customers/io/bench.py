@@ -3,7 +3,8 @@
 Runs ``importing.bench_import`` on a fresh SQLite database in a temporary folder (or on the
 database ``--database-url`` names; its name must contain ``bench``, as it is written to) and prints
 the figures as JSON: rows per second of a first import and of the same file imported again with
-"update", and the process's peak memory.
+"update", the CPU time per row of this process and of the PostgreSQL server process (when the
+database runs on this machine), and the process's peak memory.
 """
 
 from __future__ import annotations

@@ -20,3 +20,4 @@ def test_each_run_imports_new_people_and_the_second_pass_changes_nothing():
     assert again["first"]["created"] == 45 and again["second"]["unchanged"] == 50
     assert Contact.objects.count() == 90 and Company.objects.count() == 90
     assert first["first"]["rows_per_second"] > 0
+    assert first["first"]["cpu_microseconds_per_row"]["python"] > 0  # a row costs this process time
