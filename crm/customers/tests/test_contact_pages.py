@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm.core.registry import RecordPanel, platform
 from crm.core.testing import make_user
+from crm.customers import services
 from crm.customers.models import Company, Contact, ContactEmail, ContactPhone, CustomField, Tag
 
 pytestmark = pytest.mark.django_db
@@ -415,6 +416,24 @@ def test_company_suggestions_come_only_from_the_scope(signed_in, me, roles):
         .count("data-autocomplete-pick")
         == 1
     )
+
+
+def test_contact_suggestions_come_only_from_the_scope(signed_in, me, roles):
+    other = make_user(module="customers", scope="own")
+    acme = Company.objects.create(name="Acme Berlin", owner=me)
+    services.contact_create(actor=me, data={"full_name": "Zed Mine", "company": acme, "emails": [{"email": "zed@mine.example"}]})
+    services.contact_create(actor=other, data={"full_name": "Zed Hidden", "emails": [{"email": "zed@hidden.example"}]})
+    response = signed_in.get(reverse("customers:contact_autocomplete"), {"q": "zed"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Zed Mine" in page and "zed@mine.example" in page and "Acme Berlin" in page
+    assert "Hidden" not in page
+    by_email = signed_in.get(reverse("customers:contact_autocomplete"), {"q": "ZED@hidden.example"})
+    assert by_email.status_code == 200 and "Hidden" not in by_email.content.decode()
+    mine = signed_in.get(reverse("customers:contact_autocomplete"), {"q": "zed@mine.example"}).content.decode()
+    assert mine.count("data-autocomplete-pick") == 1
+    nothing = signed_in.get(reverse("customers:contact_autocomplete"), {"q": "nobody"}).content.decode()
+    assert "data-autocomplete-pick" not in nothing and "No contact matches." in nothing
 
 
 def test_company_suggestions_need_the_module(client, roles):
