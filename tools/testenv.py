@@ -28,6 +28,7 @@ def run_suite(python: Path, root: Path, extra: list[str]) -> int:
         not_run.append("browser tests (Chromium not found: install Debian's 'chromium' package, or set CHROMIUM_PATH)")
     for mark in filter(None, (m.strip() for m in env.get("CRM_TEST_EXCLUDE", "").split(","))):
         marks.append(f"not {mark}")
+        not_run.append(f"tests marked '{mark}' (left out by CRM_TEST_EXCLUDE)")
     database = env.get("DATABASE_URL", "")
     engine = "PostgreSQL" if database.startswith(("postgres", "postgresql")) else "SQLite"
     if engine == "SQLite":
