@@ -135,3 +135,17 @@ def test_catalogue_is_up_to_date_with_the_code(tmp_path):
         assert fresh <= committed, f"Not in the catalogue: {sorted(map(str, fresh - committed))[:10]}"
     finally:
         shutil.copy(work / "zh_Hans/LC_MESSAGES/django.po", ROOT / "crm/locale/zh_Hans/LC_MESSAGES/django.po")
+
+
+def test_no_template_comment_spans_lines():
+    """Django ends a ``{# #}`` comment at the line's end: one that goes on is shown on the page."""
+    import re
+
+    opened = re.compile(r"\{#(?![^\n]*#\})")
+    found = [
+        f"{path.relative_to(ROOT)}:{text[: match.start()].count(chr(10)) + 1}"
+        for path in sorted(ROOT.glob("crm/**/templates/**/*.html"))
+        for text in [path.read_text(encoding="utf-8")]
+        for match in opened.finditer(text)
+    ]
+    assert found == [], "use {% comment %} for comments of several lines: " + ", ".join(found)
