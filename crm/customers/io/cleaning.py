@@ -28,6 +28,7 @@ from ..choices import ChannelKind, ContactSource, CustomFieldKind, LifecycleStag
 from ..custom_fields import selectors as custom_field_selectors
 from ..custom_fields.values import clean_value
 from ..models import Company, Contact
+from ..models.contacts import compose_contact_name
 from ..phones import normalize_phone
 from .mapping import CUSTOM_PREFIX, NAME_TARGETS, TARGETS_BY_KEY
 
@@ -66,7 +67,7 @@ class CleanRow:
     @property
     def name(self) -> str:
         full = self.values.get("full_name", "")
-        return (full or f"{self.values.get('first_name', '')} {self.values.get('last_name', '')}").strip()
+        return compose_contact_name(full, self.values.get("first_name"), self.values.get("last_name"))
 
 
 def unescape_formula(value: str) -> str:

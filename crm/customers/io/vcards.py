@@ -21,6 +21,7 @@ from crm.core.crypto import masking
 
 from ..choices import ChannelKind
 from ..models import Contact
+from ..models.contacts import compose_contact_name
 from .importing import SourceRow
 from .reading import FileInfo, ImportFileError, binary
 
@@ -156,7 +157,7 @@ def card_rows(fileobj: Any, info: FileInfo) -> Iterator[SourceRow]:
 
 
 def _display_name(values: dict[str, str]) -> str:
-    return f"{values.get('first_name', '')} {values.get('last_name', '')}".strip()
+    return compose_contact_name("", values.get("first_name"), values.get("last_name"))
 
 
 def _text(card: Any, name: str) -> str:

@@ -22,6 +22,7 @@ from crm.core.views.generic import ModuleAccessMixin, apply_validation_error
 
 from .. import selectors
 from ..filtersets import CompanyFilterSet, ContactFilterSet
+from ..models.contacts import compose_contact_name
 from . import services
 from .cleaning import CleanRow
 from .duplicates import Candidate, company_key, find_companies, find_duplicates
@@ -261,7 +262,7 @@ def _shown(row: Any, clean: CleanRow | None) -> dict[str, Any]:
     values = row.values
     full = values.get("full_name", "").strip()
     return {
-        "name": full or f"{values.get('first_name', '')} {values.get('last_name', '')}".strip(),
+        "name": compose_contact_name(full, values.get("first_name"), values.get("last_name")),
         "emails": [v for v in (values.get("email", ""), values.get("email_other", "")) if v.strip()],
         "phones": [v for v in (values.get(k, "") for k in ("mobile", "phone", "phone_other")) if v.strip()],
         "company": values.get("company", ""),

@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 from crm.core import access
 
 from ..models import Company, Contact, DuplicateCandidate, Merge
+from ..models.contacts import compose_contact_name
 from ..phones import try_normalize_phone
 from ..services import domain_from_website
 from . import relations
@@ -230,7 +231,9 @@ def contact_matches(*, user: Any, data: Any, exclude: int | None = None, limit: 
         for number in [try_normalize_phone(str(value))]
         if number
     )
-    name = (data.get("full_name") or f"{data.get('first_name', '')} {data.get('last_name', '')}").strip()
+    name = compose_contact_name(
+        str(data.get("full_name") or ""), str(data.get("first_name") or ""), str(data.get("last_name") or "")
+    )
     company = str(data.get("company") or "").strip()
     company_id = int(company) if company.isdigit() and len(company) < 19 else None
     candidate = Candidate(emails=emails[:20], phones=phones[:20], name=name[:200], company_id=company_id)

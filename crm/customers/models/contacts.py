@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
@@ -15,10 +17,22 @@ from .companies import Address, Company, Tag
 NAME_LENGTH = 200
 
 
+# Han characters (with radicals, kana and compatibility ideographs) and Hangul: names written family name
+# first, without a space (王小明, 山田太郎, 김민준).
+_FAMILY_FIRST_SCRIPT = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
 def compose_contact_name(full_name: str | None, first_name: str | None, last_name: str | None) -> str:
     """The name a contact is listed, searched and sorted by: the single-field name (which suits
-    Chinese names) when there is one, else first and last name; as stored (at most 200 characters)."""
-    return (full_name or f"{first_name or ''} {last_name or ''}").strip()[:NAME_LENGTH]
+    Chinese names) when there is one, else first and last name, family name first and without a
+    space when both are written in Chinese, Japanese or Korean characters (王 + 小明: 王小明); as
+    stored (at most 200 characters)."""
+    if full_name and full_name.strip():
+        return full_name.strip()[:NAME_LENGTH]
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    if first and last and all(_FAMILY_FIRST_SCRIPT.match(ch) for ch in first + last if not ch.isspace()):
+        return f"{last}{first}"[:NAME_LENGTH]
+    return f"{first} {last}".strip()[:NAME_LENGTH]
 
 
 class Contact(Address, OwnedModel):
