@@ -26,6 +26,7 @@ from crm.core.exceptions import ConflictError
 from crm.core.services import notification_create
 from crm.core.versioning import save_versioned
 from crm.customers.choices import CompanySize
+from crm.customers.models.contacts import compose_contact_name
 from crm.customers.phones import normalize_phone
 
 from ..choices import LeadStatus
@@ -139,7 +140,7 @@ def _apply(lead: Lead, data: dict[str, Any]) -> list[str]:
         setattr(lead, name, value)
         changed.append(name)
     if {"first_name", "last_name"} & set(data) and not str(data.get("name") or "").strip():
-        composed = " ".join(part for part in (lead.first_name, lead.last_name) if part)
+        composed = compose_contact_name("", lead.first_name, lead.last_name)
         if composed:
             lead.name = composed
             changed.append("name")

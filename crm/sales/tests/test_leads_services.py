@@ -97,6 +97,12 @@ def test_every_problem_is_reported_at_once(rep):
     assert {"email", "phone", "country"} <= set(_errors(exc))
 
 
+def test_a_chinese_lead_is_named_family_name_first(rep):
+    lead = services.lead_create(actor=rep, data={"first_name": "小明", "last_name": "王"})
+    assert lead.name == "王小明"
+    assert services.lead_create(actor=rep, data={"first_name": "Ada", "last_name": "Lovelace"}).name == "Ada Lovelace"
+
+
 def test_a_name_from_the_email_when_nothing_else_is_given(rep):
     lead = services.lead_create(actor=rep, data={"email": "someone@example.com"})
     assert lead.name == "someone@example.com"

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from crm.core import access, privacy
 from crm.core.versioning import save_versioned
+from crm.customers.models.contacts import compose_contact_name
 
 from ..choices import LeadSource
 from ..models import Lead, LeadForm
@@ -191,7 +192,7 @@ def lead_form_delete(*, actor: Any, form: LeadForm) -> None:
 
 
 def _lead_name(values: dict[str, str]) -> str:
-    full = " ".join(part for part in (values.get("first_name", ""), values.get("last_name", "")) if part)
+    full = compose_contact_name("", values.get("first_name"), values.get("last_name"))
     return values.get("name") or full or values.get("email") or values.get("phone") or str(_("Web form visitor"))
 
 

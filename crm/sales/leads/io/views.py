@@ -22,6 +22,7 @@ from crm.customers.io.forms import ImportUploadForm
 from crm.customers.io.importing import map_rows
 from crm.customers.io.reading import FileInfo, ImportFileError, preview
 from crm.customers.io.views import drop_draft, get_draft, mapping_columns, receive_upload
+from crm.customers.models.contacts import compose_contact_name
 from crm.customers.phones import display_phone
 
 from . import services
@@ -149,7 +150,9 @@ def preview_rows(
                 "checked": usable,
                 "name": lead.name
                 if lead is not None
-                else (values.get("name") or f"{values.get('first_name', '')} {values.get('last_name', '')}").strip(),
+                else (
+                    values.get("name") or compose_contact_name("", values.get("first_name"), values.get("last_name"))
+                ),
                 "email": lead.email if lead is not None else values.get("email", ""),
                 "phone": display_phone(lead.phone) if lead is not None and lead.phone else values.get("phone", ""),
                 "company": lead.company_name if lead is not None else values.get("company_name", ""),
