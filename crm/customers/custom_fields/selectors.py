@@ -78,6 +78,17 @@ def active_by_key(entity: str) -> dict[str, CustomField]:
     return {definition.key: definition for definition in active_definitions(entity)}
 
 
+def labels_by_key(entity: str, keys: Any) -> dict[str, str]:
+    """The label of each of ``keys`` (a field switched off since keeps its label; an unknown key, such
+    as one whose definition was deleted, is its own label)."""
+    wanted = set(keys)
+    labels = {key: definition.label for key, definition in active_by_key(entity).items() if key in wanted}
+    missing = wanted - labels.keys()
+    if missing:
+        labels.update(CustomField.objects.filter(entity=entity, key__in=missing).values_list("key", "label"))
+    return {key: labels.get(key, key) for key in wanted}
+
+
 def sensitive_keys(entity: str) -> frozenset[str]:
     """The keys of the fields of ``entity`` marked sensitive, inactive ones included (their values are
     kept, and stay encrypted, while the field is hidden)."""

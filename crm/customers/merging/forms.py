@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ..custom_fields import selectors as custom_field_selectors
 from .fields import CUSTOM_PREFIX, custom_keys, default_choices, has_custom, is_empty, parts_of, raw_value
 
 
@@ -38,11 +39,13 @@ class MergeForm(forms.Form):
             values = {raw_value(record, part) for record in self.records}
             if len(values) > 1:
                 self._choice(part.key, part.label, defaults[part.key], ids)
-        for key in custom_keys(self.records):
+        keys = custom_keys(self.records)
+        labels = custom_field_selectors.labels_by_key(custom_field_selectors.entity_of(model), keys)
+        for key in keys:
             offered = [record for record in self.records if has_custom(record, key)]
             if len({repr(record.custom[key]) for record in offered}) > 1 or 0 < len(offered) < len(self.records):
                 choices = [(record.pk, str(record)) for record in offered]
-                self._choice(CUSTOM_PREFIX + key, key, defaults[CUSTOM_PREFIX + key], choices)
+                self._choice(CUSTOM_PREFIX + key, labels[key], defaults[CUSTOM_PREFIX + key], choices)
         for record in self.records:
             self.fields[version_name(record.pk)] = forms.IntegerField(
                 widget=forms.HiddenInput, initial=record.version, min_value=1

@@ -24,7 +24,7 @@ from crm.core.pagination import keyset_paginate
 from crm.core.views.generic import ModuleAccessMixin
 
 from ..choices import DuplicateStatus
-from ..custom_fields.selectors import sensitive_keys
+from ..custom_fields.selectors import labels_by_key, sensitive_keys
 from ..phones import display_phone
 from ..views.listing import safe_next
 from . import scanning, selectors, services
@@ -325,7 +325,9 @@ class RecordMergeView(ModuleAccessMixin, View):
             bound = form[choice_name(part.key)] if choice_name(part.key) in form.fields else None
             rows.append(self._row(part.label, bound, [(r, _display(r, part), True) for r in records]))
         sensitive = sensitive_keys(self.entity)
-        for key in custom_keys(records):
+        keys = custom_keys(records)
+        labels = labels_by_key(self.entity, keys)
+        for key in keys:
             name = CUSTOM_PREFIX + key
             bound = form[choice_name(name)] if choice_name(name) in form.fields else None
 
@@ -334,7 +336,7 @@ class RecordMergeView(ModuleAccessMixin, View):
                 return masking.shown(record, text) if key in sensitive else text
 
             cells = [(r, cell(r) if has_custom(r, key) else "", has_custom(r, key)) for r in records]
-            rows.append(self._row(key, bound, cells))
+            rows.append(self._row(labels[key], bound, cells))
         context: dict[str, Any] = {
             "entity": self.entity,
             "form": form,

@@ -217,6 +217,20 @@ def test_merge_through_the_page(client, me):
     assert "The merge was undone" in client.get(twin.get_absolute_url()).content.decode()
 
 
+def test_custom_fields_are_labelled_on_the_merge_screen(client, me, admin_user):
+    from crm.customers.custom_fields import services as definitions
+
+    definitions.custom_field_create(
+        actor=admin_user, entity="contact", key="language", label="Preferred language", kind="text"
+    )
+    ada = contact(me, "Ada", "Lovelace", custom={"language": "English"})
+    twin = contact(me, "Ada", "Lovelac", custom={"language": "Deutsch"})
+    client.force_login(me)
+    page = client.get(merge_url(ada, twin)).content.decode()
+    assert "Preferred language" in page and "Deutsch" in page
+    assert ">language</th>" not in page  # the key itself is no label
+
+
 def test_stale_merge_screen_is_refused(client, me):
     ada, twin = contact(me, "Ada", "Lovelace"), contact(me, "Ada", "Lovelac")
     client.force_login(me)
