@@ -58,6 +58,16 @@ def _opened(token: str, model: Any, object_id: str, *, as_json: bool = False) ->
     return masking.shown_of(model, object_id, value)
 
 
+def _opened_values(value: Any, model: Any, object_id: str) -> dict[str, Any]:
+    """A dict of values (custom fields), those the journal keeps encrypted opened as the viewer may see them."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        key: _opened(item, model, object_id, as_json=True) if keyring.is_sealed(item) else item
+        for key, item in value.items()
+    }
+
+
 def describe(entries: Iterable[Any]) -> list[Any]:
     """Attach ``rows`` (a list of ChangeRow) to each entry and return the entries."""
     entries = list(entries)
@@ -97,7 +107,12 @@ def describe(entries: Iterable[Any]) -> list[Any]:
                     }
                 return lookup.get(str(value), _text(value)) if value is not None else "—"
 
-            if isinstance(change, dict):
+            expand = getattr(field, "journal_rows", None)  # a field whose value holds several (custom fields)
+            if expand is not None and isinstance(change, list) and change != [REDACTED, REDACTED]:
+                old, new = [*change, None, None][:2]
+                opened = [_opened_values(value, model, entry.object_id) for value in (old, new)]
+                rows.extend(ChangeRow(part, before, after, "value") for part, before, after in expand(*opened))
+            elif isinstance(change, dict):
                 if change.get("add"):
                     rows.append(ChangeRow(label, "", ", ".join(show(v) for v in change["add"]), "added"))
                 if change.get("remove"):

@@ -70,6 +70,23 @@ class CustomValuesField(models.JSONField):  # type: ignore[type-arg]
 
         return sensitive_keys(entity)
 
+    def journal_rows(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+        """A change of the values as the journal's readers see it: one row per changed active field, with
+        the field's label and its values formatted as on the record's page (``crm.core.journal_display``).
+        Fields switched off are left out, as everywhere else."""
+        from .selectors import active_definitions
+        from .values import display
+
+        model = getattr(self, "model", None)
+        entity = ENTITIES.get(getattr(getattr(model, "_meta", None), "model_name", ""))
+        rows = []
+        for definition in active_definitions(entity) if entity else []:
+            before, after = old.get(definition.key), new.get(definition.key)
+            if before != after:
+                shown = [display(definition, value) for value in (before, after)]
+                rows.append((definition.label, *(str(text) if text is not None else "—" for text in shown)))
+        return rows
+
     def seal(self, value: Any) -> Any:
         if not isinstance(value, Mapping) or not value:
             return value  # nothing to seal: the definitions are not even asked

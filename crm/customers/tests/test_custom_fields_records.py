@@ -338,3 +338,25 @@ def test_schema_describes_custom_values_as_an_object():
     custom = schema["components"]["schemas"]["Contact"]["properties"]["custom"]
     assert custom["type"] == "object" and "custom.<key>" in custom["description"]
     assert any("custom-fields" in path for path in schema["paths"])
+
+
+def test_the_history_shows_each_changed_custom_field_by_its_label(client, rep, fields):
+    from crm.core import journal_display
+
+    contact = services.contact_create(
+        actor=rep, data={"first_name": "Ada", "custom": {"language": "English", "mobile2": "+44 20 7946 0958"}}
+    )
+    services.contact_update(
+        actor=rep, contact=contact, data={"custom": {"language": "中文", "topics": ["Sales", "Billing"]}}, version=1
+    )
+    update = journal_display.describe([journal_entries(contact).filter(action="update").get()])[0]
+    assert [(row.label, row.old, row.new) for row in update.rows] == [
+        ("Preferred language", "English", "中文"),
+        ("Topics", "—", "Sales, Billing"),
+    ]
+    create = journal_display.describe([journal_entries(contact).filter(action="create").get()])[0]
+    rows = {row.label: row.new for row in create.rows}
+    assert rows["Second phone"] == "+44 20 7946 0958" and rows["Newsletter"] == "No"
+    client.force_login(rep)
+    page = client.get(contact.get_absolute_url()).content.decode()
+    assert "Preferred language" in page and '{"language"' not in page and "&quot;language&quot;" not in page
