@@ -291,16 +291,23 @@ def _broken_quotes(first: int, last: int, exc: csv.Error) -> str:
     ) % {"line": where}
 
 
-def scan_csv(fileobj: Any, info: FileInfo) -> int:
-    """Read the whole CSV once: raises ImportFileError for broken quotes or too many rows; the row count."""
-    limit = max_rows() + 1  # + the header
+def count_rows(fileobj: Any, info: FileInfo, *, has_header: bool = True) -> int:
+    """Read the whole table once, before anything is imported: its number of data rows (blank rows left
+    out). Raises ImportFileError for broken quotes, a damaged workbook, or more rows than one import may
+    hold (``CRM_IMPORT_MAX_ROWS``), whatever the format."""
+    limit = max_rows()
     count = 0
-    for count, _line, _cells in _csv_records(binary(fileobj), info):
-        if count > limit:
-            raise ImportFileError(
-                _("The file has more than %(count)s rows; split it into smaller files.") % {"count": f"{max_rows():,}"}
-            )
+    with open_table(fileobj, info, has_header=has_header) as table:
+        for count, _row in enumerate(table.rows, start=1):
+            if count > limit:
+                raise too_many_rows()
     return count
+
+
+def too_many_rows() -> ImportFileError:
+    return ImportFileError(
+        _("The file has more than %(count)s rows; split it into smaller files.") % {"count": f"{max_rows():,}"}
+    )
 
 
 def _is_blank(cells: list[str]) -> bool:

@@ -40,7 +40,7 @@ def customer_export_task(job_id: str) -> None:
 
 def _contact_import(*, job: Job, progress: Any) -> dict[str, Any]:
     from .importing import ContactImporter, Counts, RejectedRows, map_rows, run_import
-    from .reading import FileInfo, ImportFileError, open_table, scan_csv
+    from .reading import FileInfo, ImportFileError, count_rows, open_table
     from .vcards import card_rows, count_cards
 
     user = job.created_by
@@ -77,7 +77,7 @@ def _contact_import(*, job: Job, progress: Any) -> dict[str, Any]:
                     )
                 else:
                     has_header = bool(params.get("has_header", True))
-                    total = scan_csv(handle, info) - int(has_header) if info.kind == "csv" else 0
+                    total = count_rows(handle, info, has_header=has_header)
                     with open_table(handle, info, has_header=has_header) as table:
                         mapping = list(params.get("mapping") or [])
                         if len(mapping) != len(table.header):
@@ -87,7 +87,7 @@ def _contact_import(*, job: Job, progress: Any) -> dict[str, Any]:
                             importer=importer,
                             rows=map_rows(table.header, table.rows, mapping),
                             rejected=rejected,
-                            total=total or table.estimated_rows,
+                            total=total,
                             resume_after=int(saved.get("done", 0)),
                             checkpoint=checkpoint,
                             progress=progress,

@@ -26,7 +26,7 @@ def lead_import_task(job_id: str) -> None:
 
 def _lead_import(*, job: Job, progress: Any) -> dict[str, Any]:
     from crm.customers.io.importing import RejectedRows, map_rows
-    from crm.customers.io.reading import FileInfo, ImportFileError, open_table, scan_csv
+    from crm.customers.io.reading import FileInfo, ImportFileError, count_rows, open_table
 
     from .importing import Counts, LeadImporter, run_import
 
@@ -49,7 +49,7 @@ def _lead_import(*, job: Job, progress: Any) -> dict[str, Any]:
             with default_storage.open(path, "rb") as handle:
                 progress(1, _("Checking the file…"))
                 has_header = bool(params.get("has_header", True))
-                total = scan_csv(handle, info) - int(has_header) if info.kind == "csv" else 0
+                total = count_rows(handle, info, has_header=has_header)
                 with open_table(handle, info, has_header=has_header) as table:
                     mapping = list(params.get("mapping") or [])
                     if len(mapping) != len(table.header):
@@ -60,7 +60,7 @@ def _lead_import(*, job: Job, progress: Any) -> dict[str, Any]:
                             importer=importer,
                             rows=map_rows(table.header, table.rows, mapping),
                             rejected=rejected,
-                            total=total or table.estimated_rows,
+                            total=total,
                             resume_after=int(saved.get("done", 0)),
                             checkpoint=checkpoint,
                             progress=progress,
