@@ -8,11 +8,12 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.core.exceptions import ConflictError
 from crm.core.models import Attachment, JournalEntry
-from crm.core.testing import journal_entries, make_user
+from crm.core.testing import api_client, journal_entries, make_user
 from crm.customers import services
 from crm.customers.merging import services as merging
 from crm.customers.merging.relations import relations_to
@@ -402,6 +403,69 @@ def test_out_of_scope_records_are_not_found(me, world):
     with pytest.raises(Http404):
         merging.contact_merge(actor=stranger, ids=[world["ada"].pk, theirs.pk], survivor_id=theirs.pk)
     assert state() == before
+
+
+def company_state():
+    """``state()`` with every column of every company, the merges and the size of the journal."""
+    return {
+        **state(),
+        "company_rows": sorted(tuple(sorted(row.items())) for row in Company.objects.values()),
+        "company_tags": sorted(Company.tags.through.objects.values_list("company_id", "tag_id")),
+        "merges": Merge.objects.count(),
+        "journal": JournalEntry.objects.count(),
+    }
+
+
+def test_out_of_scope_companies_are_not_found(me, groups, client):
+    stranger = make_user(module="customers", scope="own")
+    theirs = services.company_create(
+        actor=stranger, data={"name": "ACME Corp", "website": "https://acme-corp.test", "industry": "Retail"}
+    )
+    services.company_create(actor=stranger, data={"name": "ACME Corp Daughter", "parent": theirs})
+    services.contact_create(actor=stranger, data={"full_name": "Their Worker", "company": theirs})
+    Activity.objects.create(kind="note", body="Theirs", company=theirs, owner=stranger)
+    theirs.tags.add(Tag.objects.create(name="Key account"))
+    acme = groups["acme"]
+    seen = company_versions(acme, theirs)
+    before = company_state()
+
+    attempts = [
+        (me, [acme.pk, theirs.pk], acme.pk),  # mine survives, theirs would be deleted
+        (me, [acme.pk, theirs.pk], theirs.pk),  # theirs survives, mine would be deleted
+        (me, [theirs.pk, groups["acme_inc"].pk], groups["acme_inc"].pk),
+        (stranger, [acme.pk, theirs.pk], theirs.pk),  # the other way round
+        (stranger, [acme.pk, groups["acme_inc"].pk], acme.pk),  # only records they cannot see
+    ]
+    for actor, ids, survivor in attempts:
+        versions = {pk: Company.objects.get(pk=pk).version for pk in ids}
+        with pytest.raises(Http404):
+            merging.company_merge(actor=actor, ids=ids, survivor_id=survivor, versions=versions)
+        with pytest.raises(Http404):
+            merging.company_merge(actor=actor, ids=ids, survivor_id=survivor)
+        assert company_state() == before
+
+    body = {
+        "entity": "company",
+        "ids": [acme.pk, theirs.pk],
+        "survivor": acme.pk,
+        "versions": {str(pk): version for pk, version in seen.items()},
+    }
+    response = api_client(me).post("/api/v1/merges/", body, format="json")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    client.force_login(me)
+    screen = f"{reverse('customers:company_merge')}?ids={acme.pk}&ids={theirs.pk}"
+    assert client.get(screen).status_code == 404
+    posted = client.post(
+        reverse("customers:company_merge"),
+        {"ids": [acme.pk, theirs.pk], "survivor": acme.pk, **{f"version-{pk}": v for pk, v in seen.items()}},
+    )
+    assert posted.status_code == 404
+    assert company_state() == before
+
+    # The same merge by someone who sees both companies goes through: the snapshot sees what a merge changes.
+    boss = make_user(module="customers", scope="all")
+    merging.company_merge(actor=boss, ids=[acme.pk, theirs.pk], survivor_id=acme.pk, versions=seen)
+    assert company_state() != before
 
 
 def test_merging_needs_edit_and_delete_permission(world):

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from crm.core.exceptions import ConflictError
-from crm.core.testing import make_user
+from crm.core.testing import api_client, make_user
 from crm.customers import services
 from crm.customers.models import Company, Contact, ContactEmail, ContactPhone
 
@@ -221,3 +221,70 @@ def test_a_new_record_belongs_to_its_creator(writer):
     company = services.company_create(actor=writer, data={"name": "Acme"})
     contact = services.contact_create(actor=writer, data={"first_name": "Ada"})
     assert company.owner == writer and contact.owner == writer
+
+
+# --- a bad email or phone on update ------------------------------------------------------------------
+
+
+def channels():
+    """The stored addresses and numbers of every contact, with the contact's copies of the primary ones."""
+    return {
+        "emails": sorted(ContactEmail.objects.values_list("pk", "contact_id", "email", "kind", "is_primary")),
+        "phones": sorted(ContactPhone.objects.values_list("pk", "contact_id", "number", "kind", "is_primary")),
+        "contacts": sorted(Contact.objects.values_list("pk", "email", "phone", "version")),
+    }
+
+
+@pytest.fixture
+def ada(writer):
+    return services.contact_create(
+        actor=writer,
+        data={
+            "first_name": "Ada",
+            "emails": [{"email": "ada@example.com"}, {"email": "ada@home.example", "kind": "home"}],
+            "phones": [{"number": "+12125550100"}, {"number": "+8613812345678", "kind": "work"}],
+        },
+    )
+
+
+BAD_CHANNELS = [
+    pytest.param("emails", {"emails": [{"email": "new@example.com"}, {"email": "not-an-address"}]}, id="email"),
+    pytest.param("phones", {"phones": [{"number": "+12125550199"}, {"number": "12"}]}, id="phone"),
+    pytest.param(
+        "phones",
+        {"emails": [{"email": "new@example.com"}], "phones": [{"number": "call me"}]},
+        id="good-email-bad-phone",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "data"), BAD_CHANNELS)
+def test_an_invalid_email_or_phone_on_update_changes_nothing(writer, ada, field, data):
+    before = channels()
+    with pytest.raises(ValidationError) as caught:
+        services.contact_update(actor=writer, contact=ada, data={"title": "CTO", **data}, version=ada.version)
+    assert field in caught.value.message_dict
+    assert channels() == before
+    ada.refresh_from_db()
+    assert ada.title == ""
+    # The same update with valid values does change them: the snapshot would see a partial write.
+    services.contact_update(
+        actor=writer,
+        contact=ada,
+        data={"emails": [{"email": "new@example.com"}], "phones": [{"number": "+12125550199"}]},
+        version=ada.version,
+    )
+    assert channels() != before
+
+
+@pytest.mark.parametrize(("field", "data"), BAD_CHANNELS)
+def test_the_contact_api_refuses_a_bad_email_or_phone_on_patch_and_keeps_the_stored_ones(writer, ada, field, data):
+    before = channels()
+    response = api_client(writer).patch(
+        f"/api/v1/contacts/{ada.pk}/", {"title": "CTO", **data, "version": ada.version}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"], response.json()
+    assert channels() == before
+    ada.refresh_from_db()
+    assert ada.title == ""

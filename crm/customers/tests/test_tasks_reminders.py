@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 
 from crm.core.models import Notification
@@ -110,3 +111,70 @@ def test_a_mail_server_failure_does_not_stop_the_other_reminders(roles, settings
     monkeypatch.setattr(services, "send_mail", flaky_send_mail)
     assert services.task_reminders_send() == 2
     assert Notification.objects.count() == 2 and len(calls) == 2
+
+
+# --- the bell ----------------------------------------------------------------------------------------
+
+
+def bell(client, user):
+    """The bell's dropdown, as the header loads it with htmx."""
+    client.force_login(user)
+    response = client.get(reverse("core:notification_list"), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return response
+
+
+def test_the_reminder_shows_in_the_assignees_bell_and_can_be_marked_read(client, roles):
+    rep = make_user(module="customers")
+    colleague = make_user(module="customers")
+    ada = Contact.objects.create(first_name="Ada", last_name="Lovelace", owner=rep)
+    task = task_for(rep, contact=ada, reminder_at=timezone.now() - timedelta(minutes=1))
+    assert task_reminders_send_task.delay().get() == 1
+    notice = Notification.objects.get(recipient=rep)
+    link = f'<a href="{task.get_absolute_url()}"'
+
+    response = bell(client, rep)
+    content = response.content.decode()
+    assert response.context["unread"] == 1 and 'title="1"' in content  # the red badge, with the count
+    assert link in content and "Send the quote" in content and "Ada Lovelace" in content
+    full_list = client.get(reverse("core:notification_list")).content.decode()
+    assert link in full_list and reverse("core:notification_read", args=[notice.pk]) in full_list
+    assert "You have 1 unread notification." in client.get(reverse("core:dashboard")).content.decode()
+
+    # Another user's bell shows nothing of it, and they cannot mark it read.
+    theirs = bell(client, colleague)
+    assert theirs.context["unread"] == 0 and "badge-notification" not in theirs.content.decode()
+    assert "Send the quote" not in theirs.content.decode() and task.get_absolute_url() not in theirs.content.decode()
+    client.post(reverse("core:notification_read", args=[notice.pk]))  # still signed in as the colleague
+    client.post(reverse("core:notification_read_all"))
+    assert bell(client, rep).context["unread"] == 1
+
+    # The assignee marks it read: the count drops to 0; an off-site "next" is not followed.
+    client.force_login(rep)
+    response = client.post(reverse("core:notification_read", args=[notice.pk]), {"next": "https://evil.example/x"})
+    assert response.status_code == 302 and response["Location"] == reverse("core:notification_list")
+    response = bell(client, rep)
+    assert response.context["unread"] == 0 and "badge-notification" not in response.content.decode()
+    assert link in response.content.decode()  # still listed, as read
+    notice.refresh_from_db()
+    assert notice.read_at is not None
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/x", "//evil.example/x", "http://testserver.evil.example/"])
+def test_marking_all_read_stays_on_the_site(client, roles, target):
+    rep = make_user(module="customers")
+    for title in ("one", "two"):
+        task_for(rep, title=title, reminder_at=timezone.now() - timedelta(minutes=1))
+    assert services.task_reminders_send() == 2
+    assert bell(client, rep).context["unread"] == 2
+
+    response = client.post(reverse("core:notification_read_all"), {"next": target})
+    assert response.status_code == 302 and response["Location"] == reverse("core:notification_list")
+    assert bell(client, rep).context["unread"] == 0
+
+    # A "next" on the site is followed.
+    task_for(rep, title="three", reminder_at=timezone.now() - timedelta(minutes=1))
+    services.task_reminders_send()
+    response = client.post(reverse("core:notification_read_all"), {"next": "/contacts/?page=2"})
+    assert response.status_code == 302 and response["Location"] == "/contacts/?page=2"
+    assert bell(client, rep).context["unread"] == 0

@@ -150,6 +150,43 @@ def test_a_company_timeline_includes_its_contacts_activities(client, roles):
     assert "Ada Lovelace" in response.content.decode()  # whose call it was
 
 
+def test_a_company_timeline_hides_activities_of_its_contacts_outside_the_scope(client, roles):
+    """A contact at my company that I may not see: its activities stay out of the company's timeline."""
+    rep = make_user(module="customers", actions=WRITE, scope="own")
+    other = make_user(module="customers", actions=WRITE, scope="own")
+    acme = Company.objects.create(name="Acme", owner=rep)
+    ada = contact_of(rep, company=acme)
+    secret = Contact.objects.create(first_name="Grace", last_name="Hidden", owner=other, company=acme)
+    own = Activity.objects.create(kind="note", body="About Acme itself", company=acme, owner=rep)
+    visible = Activity.objects.create(kind="call", subject="Call with Ada", contact=ada, owner=rep)
+    by_other = Activity.objects.create(kind="note", body="Ada, by a colleague", contact=ada, owner=other)
+    hidden = [
+        Activity.objects.create(kind="call", subject="Confidential call", contact=secret, owner=other),
+        Activity.objects.create(kind="note", body="Confidential note", contact=secret, owner=other),
+    ]
+    client.force_login(rep)
+    url = timeline_url(acme)
+
+    shown = {pk for kind, pk in walk(client, url) if kind == "activity"}
+    assert shown == {own.pk, visible.pk, by_other.pk}
+    filtered = client.get(url + "?type=call&type=note", **HTMX)
+    assert {pk for _kind, pk in items(filtered.content)} == {own.pk, visible.pk, by_other.pk}
+    page = client.get(url)
+    assert page.status_code == 200 and "<html" in page.content.decode()
+    assert {pk for kind, pk in items(page.content) if kind == "activity"} == {own.pk, visible.pk, by_other.pk}
+    detail = client.get(acme.get_absolute_url()).content.decode()
+    for content in (filtered.content.decode(), page.content.decode(), detail):
+        assert "Call with Ada" in content and "Ada Lovelace" in content
+        assert "Confidential" not in content and "Grace Hidden" not in content
+        assert secret.get_absolute_url() not in content
+        assert all(f'id="activity-{activity.pk}"' not in content for activity in hidden)
+
+    # Someone who may see the contact sees its activities in the same timeline.
+    client.force_login(other)
+    Company.objects.filter(pk=acme.pk).update(owner=other)
+    assert {pk for kind, pk in walk(client, url) if kind == "activity"} >= {activity.pk for activity in hidden}
+
+
 def test_activities_follow_the_record_they_are_about(client, roles):
     """Every note on my contact is mine to read, whoever wrote it; notes on others' contacts are not."""
     rep = make_user(module="customers", actions=WRITE, scope="own")
