@@ -93,11 +93,11 @@ def _notify_finished(job: Job) -> None:
     from django.utils.translation import gettext as _
 
     with translation.override(getattr(job.created_by, "language", "") or None):
-        title = (
-            _("Your background job finished") if job.status == JobStatus.SUCCEEDED else _("Your background job failed")
-        )
+        what = {"job": job.kind_label}
+        title = _("%(job)s finished") % what if job.status == JobStatus.SUCCEEDED else _("%(job)s failed") % what
+        body = "" if job.status == JobStatus.SUCCEEDED else _("Open the job to see what went wrong.")
         notification_create(
-            recipient=job.created_by, title=title, body=job.kind, url=reverse("core:job_detail", args=[job.pk])
+            recipient=job.created_by, title=title, body=body, url=reverse("core:job_detail", args=[job.pk])
         )
 
 

@@ -215,3 +215,25 @@ def test_a_job_is_called_by_the_name_its_module_registered_in_the_persons_langua
         translation.activate("en")
     assert "审计日志导出" in fragment
     assert Job(kind="not_registered").kind_label == "not_registered"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "finished", "failed"),
+    [
+        ("en", "Audit log export finished", "Audit log export failed"),
+        ("zh-hans", "审计日志导出已完成", "审计日志导出失败"),
+    ],
+)
+def test_the_notification_of_a_finished_job_names_it_in_the_persons_language(admin_user, language, finished, failed):
+    from crm.core.models import Notification
+
+    admin_user.language = language
+    admin_user.save()
+    done = Job.objects.create(kind=AUDIT_EXPORT, created_by=admin_user)
+    job_run(job_id=str(done.pk), work=lambda *, job, progress: {})
+    broken = Job.objects.create(kind=AUDIT_EXPORT, created_by=admin_user)
+    job_run(job_id=str(broken.pk), work=lambda *, job, progress: 1 / 0)
+    notes = list(Notification.objects.filter(recipient=admin_user).order_by("id").values_list("title", "body"))
+    assert [title for title, _body in notes] == [finished, failed]
+    assert AUDIT_EXPORT not in " ".join(f"{title} {body}" for title, body in notes)
