@@ -11,13 +11,15 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.choices import DataScope
 from crm.core.journal import JournaledModelMixin
 from crm.core.models import VersionedModel
 from crm.core.querysets import ScopedQuerySet
+
+from .choices import BuiltinRole
 
 
 class UserQuerySet(ScopedQuerySet["User"]):
@@ -54,6 +56,13 @@ class Role(VersionedModel):
         ]
 
     def __str__(self) -> str:
+        """The name; a built-in role nobody renamed is called by its label in the reader's language."""
+        if self.builtin and self.builtin in BuiltinRole.values:
+            label = BuiltinRole(self.builtin).label
+            with translation.override("en"):
+                untouched = self.name == str(label)
+            if untouched:
+                return str(label)
         return self.name
 
     def get_absolute_url(self) -> str:

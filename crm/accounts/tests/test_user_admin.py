@@ -404,3 +404,21 @@ def test_a_stale_edit_of_a_role_is_refused(admin_client):
     assert "Reload the current version" in page_text(response)
     role.refresh_from_db()
     assert role.name == "Theirs"
+
+
+def test_a_built_in_role_is_called_by_its_label_in_the_readers_language_unless_renamed(roles):
+    from django.utils import translation
+
+    admin = UserFactory(username="boss", role=roles["administrator"], language="zh-hans")
+    client = Client()
+    client.force_login(admin)
+    header = page_text(client.get("/"))
+    assert "管理员" in header and "Administrator" not in header
+    with translation.override("zh-hans"):
+        assert str(roles["sales_rep"]) == "销售代表"
+    with translation.override("en"):
+        assert str(roles["sales_rep"]) == "Sales rep"
+    roles["sales_rep"].name = "Field sales"
+    roles["sales_rep"].save()
+    with translation.override("zh-hans"):
+        assert str(roles["sales_rep"]) == "Field sales"  # the administrator's own name is kept
