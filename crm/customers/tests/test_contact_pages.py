@@ -440,3 +440,15 @@ def test_company_suggestions_need_the_module(client, roles):
     nobody = make_user(module="nothing", actions=())
     client.force_login(nobody)
     assert client.get(reverse("customers:company_autocomplete"), {"q": "a"}).status_code == 403
+
+
+def test_chinese_pages_say_how_many_are_selected_and_name_calendar_months_in_chinese_word_order(client, roles):
+    reader = make_user(module="customers", scope="all")
+    reader.language = "zh-hans"
+    reader.save(update_fields=["language"])
+    client.force_login(reader)
+    Contact.objects.create(first_name="Ada", owner=reader)
+    page = client.get(reverse("customers:contact_list")).content.decode()
+    assert "已选择 <span data-bulk-count>0</span> 项" in page
+    calendar = client.get(reverse("customers:calendar")).content.decode()
+    assert "上个月</span>" in calendar and "下个月</span>" in calendar and "上一页" not in calendar
