@@ -84,6 +84,6 @@ class ContactFilterSet(CustomFieldsFilterSetMixin, django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        if "@" in value:
-            return queryset.filter(email=value.lower())
-        return queryset.filter(name__icontains=value)
+        if "@" in value:  # an address, or its start
+            return queryset.filter(email__startswith=value.lower())
+        return queryset.filter(Q(name__icontains=value) | Q(email__startswith=value.lower()))

@@ -103,7 +103,8 @@ class Contact(Address, OwnedModel):
         indexes = [
             models.Index(fields=["name", "id"], name="contact_name_idx"),
             models.Index(Upper("name"), name="contact_name_upper_idx"),
-            models.Index(fields=["email"], name="contact_email_idx"),
+            # pattern ops: serves "the address starts with" (the list's search box) as well as equality
+            models.Index(fields=["email"], name="contact_email_prefix_idx", opclasses=["varchar_pattern_ops"]),
             blind_index_index("phone", index_name="contact_phone_bidx"),
             blind_index_index("id_number", index_name="contact_id_number_bidx"),
             models.Index(fields=["company", "name"], name="contact_company_idx"),

@@ -421,7 +421,9 @@ def test_company_suggestions_come_only_from_the_scope(signed_in, me, roles):
 def test_contact_suggestions_come_only_from_the_scope(signed_in, me, roles):
     other = make_user(module="customers", scope="own")
     acme = Company.objects.create(name="Acme Berlin", owner=me)
-    services.contact_create(actor=me, data={"full_name": "Zed Mine", "company": acme, "emails": [{"email": "zed@mine.example"}]})
+    services.contact_create(
+        actor=me, data={"full_name": "Zed Mine", "company": acme, "emails": [{"email": "zed@mine.example"}]}
+    )
     services.contact_create(actor=other, data={"full_name": "Zed Hidden", "emails": [{"email": "zed@hidden.example"}]})
     response = signed_in.get(reverse("customers:contact_autocomplete"), {"q": "zed"})
     assert response.status_code == 200
@@ -452,3 +454,20 @@ def test_chinese_pages_say_how_many_are_selected_and_name_calendar_months_in_chi
     assert "已选择 <span data-bulk-count>0</span> 项" in page
     calendar = client.get(reverse("customers:calendar")).content.decode()
     assert "上个月</span>" in calendar and "下个月</span>" in calendar and "上一页" not in calendar
+
+
+def test_the_search_box_finds_a_contact_by_the_start_of_an_email_address(signed_in, me):
+    services.contact_create(actor=me, data={"full_name": "王小明", "emails": [{"email": "xiaoming.wang@example.cn"}]})
+    services.contact_create(
+        actor=me, data={"full_name": "Felix Martin", "emails": [{"email": "felix.7@cn5.example.com"}]}
+    )
+
+    def names(query):
+        page = signed_in.get(reverse("customers:contact_list"), {"q": query}).content.decode()
+        return [name for name in ("王小明", "Felix Martin") if name in page]
+
+    assert names("xiaoming") == ["王小明"]
+    assert names("Felix.7@CN5") == ["Felix Martin"]
+    assert names("felix.7@cn5.example.com") == ["Felix Martin"]
+    assert names("example.cn") == []  # the start of the address, not any part of it
+    assert names("小明") == ["王小明"]
