@@ -24,7 +24,17 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
     except phonenumbers.NumberParseException:
         raise ValidationError(_("“%(value)s” is not a phone number."), code="invalid", params={"value": text}) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise ValidationError(_("“%(value)s” is not a valid phone number."), code="invalid", params={"value": text})
+        if text.startswith(("+", "00")):
+            raise ValidationError(_("“%(value)s” is not a valid phone number."), code="invalid", params={"value": text})
+        # Read as a number of the default region: it may be another country's, written without its code.
+        raise ValidationError(
+            _(
+                "“%(value)s” is not a valid phone number in %(region)s; write a number of another country "
+                "with its country code, e.g. +86 138 0013 8000."
+            ),
+            code="invalid",
+            params={"value": text, "region": region or settings.CRM_PHONE_REGION},
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -26,3 +26,18 @@ def test_the_company_form_shows_the_services_phone_error(client, roles):
     assert response.status_code == 400
     assert "not a phone number" in response.content.decode()
     assert not Company.objects.filter(name="Bad").exists()
+
+
+def test_a_number_of_another_country_without_its_code_gets_a_hint(settings):
+    from django.core.exceptions import ValidationError
+
+    from crm.customers.phones import normalize_phone
+
+    settings.CRM_PHONE_REGION = "US"
+    with pytest.raises(ValidationError) as caught:
+        normalize_phone("13800138001")
+    assert "not a valid phone number in US" in caught.value.messages[0] and "+86" in caught.value.messages[0]
+    assert normalize_phone("+86 138 0013 8001") == "+8613800138001"
+    with pytest.raises(ValidationError) as caught:
+        normalize_phone("+1 12")
+    assert caught.value.messages == ["“+1 12” is not a valid phone number."]
