@@ -37,6 +37,7 @@ from ..custom_fields.filters import is_refused, param, value_expression
 from ..custom_fields.paging import keyset_paginate_by_value
 from ..custom_fields.sensitive import shown_display
 from ..forms import BulkActionForm, country_choices, country_name
+from ..merging import services as merge_services
 from ..phones import display_phone, shown_phone
 
 MODULE = "customers"
@@ -254,6 +255,7 @@ class CustomerListView(ModuleAccessMixin, View):
             "can_delete": can_delete,
             "bulk": can_edit or can_delete,
             "merge_url": reverse(f"customers:{self.model_key}_merge") if can_edit and can_delete else "",
+            "merge_max": merge_services.MAX_RECORDS,
             "bulk_choices": self.bulk_choices(can_edit=can_edit, can_delete=can_delete),
             "colspan": len(columns) + 2,
             "clear_url": request.path,

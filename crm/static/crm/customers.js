@@ -28,7 +28,7 @@
     var apply = form.querySelector("[data-bulk-apply]");
     if (apply) apply.disabled = picked === 0 || !action || !action.value;
     var merge = form.querySelector("[data-bulk-merge]");
-    if (merge) merge.disabled = picked < 2;
+    if (merge) merge.disabled = picked < 2 || picked > Number(merge.getAttribute("data-bulk-merge-max") || 10);
     showBulkValue(form);
   }
 
