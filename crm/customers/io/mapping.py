@@ -45,8 +45,8 @@ CONTACT_TARGETS: tuple[Target, ...] = (
             "名称",
         ),
     ),
-    Target("first_name", _("First name"), ("first name", "given name", "forename", "firstname", "名", "名字")),
-    Target("last_name", _("Last name"), ("last name", "surname", "family name", "lastname", "姓", "姓氏")),
+    Target("first_name", _("First name"), ("first name", "first", "given name", "forename", "firstname", "名", "名字")),
+    Target("last_name", _("Last name"), ("last name", "last", "surname", "family name", "lastname", "姓", "姓氏")),
     Target(
         "email",
         _("Email"),

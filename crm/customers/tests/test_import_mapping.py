@@ -98,6 +98,10 @@ def test_chinese_headers():
     assert guess_mapping(["联系人（必填）", "邮箱 *", "电话号码："])[1:] == ["email", "phone"]
 
 
+def test_first_and_last_alone_name_the_name_columns():
+    assert guess_mapping(["First", "Last", "Email"]) == ["first_name", "last_name", "email"]
+
+
 def test_a_field_is_guessed_for_its_first_column_only():
     assert guess_mapping(["Email", "E-mail", "Name"]) == ["email", "", "full_name"]
 
