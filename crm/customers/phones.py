@@ -56,8 +56,9 @@ def display_phone(e164: str) -> str:
         return e164
 
 
-def shown_phone(record: Any, number: str) -> tuple[str, str]:
-    """A person's phone number as the viewer may see it: (the E.164 number or the mask, the formatted
-    number or ``""``), for ``customers/partials/_phone_link.html``."""
-    shown = masking.shown(record, number)
+def shown_phone(record: Any, number: str, *, sensitive: bool = True) -> tuple[str, str]:
+    """A phone number as the viewer may see it: (the E.164 number or the mask, the formatted number or
+    ``""``), for ``customers/partials/_phone_link.html``. A person's number is ``sensitive``; a
+    company's switchboard is not."""
+    shown = masking.shown(record, number) if sensitive else number
     return shown, display_phone(number) if shown and not masking.is_masked(shown) else ""

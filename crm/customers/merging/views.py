@@ -25,7 +25,7 @@ from crm.core.views.generic import ModuleAccessMixin
 
 from ..choices import DuplicateStatus
 from ..custom_fields.selectors import labels_by_key, sensitive_keys
-from ..phones import display_phone
+from ..phones import display_phone, shown_phone
 from ..views.listing import safe_next
 from . import scanning, selectors, services
 from .fields import CUSTOM_PREFIX, ENTITIES, Part, custom_keys, has_custom, is_channel, parts_of
@@ -94,13 +94,12 @@ class DuplicateListView(ModuleAccessMixin, View):
         else:
             pairs = selectors.duplicate_list(user=user, entity=tab, status=status)
             page = keyset_paginate(request, pairs, ordering=("-score", "-id"), per_page=25)
-            context.update(
-                page=page,
-                pairs=[
-                    (view, reason_labels(view.candidate.reasons, tab))
-                    for view in selectors.pair_views(page.object_list)
-                ],
-            )
+            views = selectors.pair_views(page.object_list)
+            for record in (record for view in views for record in (view.first, view.second)):
+                record.phone_number, record.phone_display = shown_phone(
+                    record, record.phone, sensitive=tab == "contact"
+                )
+            context.update(page=page, pairs=[(view, reason_labels(view.candidate.reasons, tab)) for view in views])
         return render(request, "customers/merging/duplicate_list.html", context)
 
 

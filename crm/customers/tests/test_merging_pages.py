@@ -384,3 +384,13 @@ def test_the_lists_bulk_selection_opens_the_merge_screen(client, me):
     response = client.post(reverse("customers:contact_merge"), {"ids": [ada.pk, twin.pk], "action": ""})
     assert response.status_code == 302 and response["Location"] == merge_url(ada, twin)
     assert Contact.objects.filter(pk__in=[ada.pk, twin.pk]).count() == 2
+
+
+def test_the_duplicates_page_shows_phone_numbers_formatted(client, me):
+    ada = contact(me, "Ada", "Lovelace", phones=[{"number": "+1 617 555 0100"}])
+    twin = contact(me, "Ada", "Lovelac", phones=[{"number": "+16175550100"}])
+    pair(ada, twin)
+    client.force_login(me)
+    page = client.get(reverse("customers:duplicate_list")).content.decode()
+    assert page.count('href="tel:+16175550100"') == 2 and "+1 617-555-0100" in page
+    assert ">+16175550100<" not in page

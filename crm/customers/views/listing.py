@@ -38,7 +38,7 @@ from ..custom_fields.paging import keyset_paginate_by_value
 from ..custom_fields.sensitive import shown_display
 from ..forms import BulkActionForm, country_choices, country_name
 from ..merging import services as merge_services
-from ..phones import display_phone, shown_phone
+from ..phones import shown_phone
 
 MODULE = "customers"
 
@@ -125,10 +125,7 @@ class CustomerListView(ModuleAccessMixin, View):
     def decorate(self, rows: list[Any]) -> None:
         """Attach ready-to-show values to the page's rows (formatted phone numbers, country names)."""
         for row in rows:
-            if self.phone_is_sensitive:
-                row.phone_number, row.phone_display = shown_phone(row, row.phone)
-            else:
-                row.phone_number, row.phone_display = row.phone, display_phone(row.phone) if row.phone else ""
+            row.phone_number, row.phone_display = shown_phone(row, row.phone, sensitive=self.phone_is_sensitive)
             row.country_label = country_name(row.country)
 
     # A company filter set outside the bar ("contacts of this company"): (parameter, chip label).
