@@ -63,9 +63,7 @@ def tag_list() -> QuerySet[Tag]:
 
 def contact_autocomplete(*, user: Any, query: str, limit: int = 10) -> list[Contact]:
     """A few contacts for a picker: every word in the name, or the exact email address."""
-    contacts = (
-        Contact.objects.visible_to(user).select_related("company").only("id", "name", "email", "company__name")
-    )
+    contacts = Contact.objects.visible_to(user).select_related("company").only("id", "name", "email", "company__name")
     if "@" in query:
         return list(contacts.filter(emails__email__iexact=query).order_by("name", "id")[:limit])
     return list(contacts.filter(_name_query(query)).order_by("name", "id")[:limit])
@@ -80,7 +78,8 @@ def _name_query(query: str) -> Q:
 
 
 def _misspelled(queryset: QuerySet[Any], query: str, limit: int, exclude: set[int]) -> list[tuple[Any, float]]:
-    """Names close to the query though not containing it ("Jonhson" finds "Johnson").
+    """Names close to the query though not containing it ("Jonhson" finds "Johnson"), scored from 0.5 to
+    under 1: always below a name that holds the query (1, or 2 when it starts with it).
 
     PostgreSQL ranks by trigram similarity (served by the trigram index on UPPER(name)); elsewhere a
     bounded set of candidates holding the query's first letters is ranked with difflib, word by word.
@@ -111,7 +110,7 @@ def _misspelled(queryset: QuerySet[Any], query: str, limit: int, exclude: set[in
                 .annotate(similarity=TrigramWordSimilarity(text.upper(), Upper("name")))
                 .order_by("-similarity", "id")[:limit]
             )
-        return [(row, 0.5 + float(row.similarity)) for row in ranked]
+        return [(row, _near_miss_score(float(row.similarity))) for row in ranked]
     candidates = queryset.exclude(pk__in=exclude).filter(name__icontains=text[:2]).order_by("name", "id")[:200]
 
     def closeness(name: str) -> float:
@@ -119,7 +118,12 @@ def _misspelled(queryset: QuerySet[Any], query: str, limit: int, exclude: set[in
         return max(SequenceMatcher(None, text.lower(), word.lower()).ratio() for word in words)
 
     scored = [(row, closeness(row.name)) for row in candidates]
-    return sorted(((row, 0.5 + ratio) for row, ratio in scored if ratio >= 0.6), key=lambda pair: -pair[1])[:limit]
+    near = [(row, _near_miss_score(ratio)) for row, ratio in scored if ratio >= 0.6]
+    return sorted(near, key=lambda pair: -pair[1])[:limit]
+
+
+def _near_miss_score(similarity: float) -> float:
+    return 0.5 + 0.49 * max(0.0, min(1.0, similarity))
 
 
 def contact_search(*, user: Any, query: str, limit: int) -> list[SearchResult]:

@@ -175,3 +175,14 @@ def test_a_visible_record_with_a_similar_name_is_found_and_the_hidden_one_is_not
         assert scoped[visible] in linked(html, [scoped[visible]])
         assert linked(html, scoped["hidden"]) == set()
         assert "Northwind Traders</strong>" not in html and "<strong>Margaret Johnson</strong>" not in html
+
+
+def test_a_name_holding_the_query_ranks_above_near_misses(rep):
+    from crm.core import selectors as core_selectors
+
+    for name in ("Acme Trading 179", "Acme Trading 25", "Blue River Trading 1", "东方Trading55", "星辰Trading5"):
+        services.company_create(actor=rep, data={"name": name})
+    groups = dict(core_selectors.search(user=rep, query="Trading5", limit=8))
+    ranked = titles(next(iter(groups.values())))
+    holding = [title for title in ranked if "trading5" in title.lower()]
+    assert ranked[: len(holding)] == holding and set(holding) == {"东方Trading55", "星辰Trading5"}
