@@ -99,3 +99,11 @@ def test_no_page_reached_by_links_fails(client, roles, language):
     # The crawl reached the record pages, not only the start pages.
     assert {"customers:contact_detail", "customers:company_detail", "customers:contact_autocomplete"} <= names
     assert len(statuses) > 100
+
+
+def test_pages_name_an_icon_that_exists(admin_client):
+    from django.contrib.staticfiles import finders
+
+    page = admin_client.get(reverse("core:dashboard")).content.decode()
+    icon = re.search(r'<link rel="icon" href="/static/([^"]+)"', page)
+    assert icon is not None and finders.find(icon.group(1)) is not None
