@@ -86,7 +86,7 @@ def describe(entries: Iterable[Any]) -> list[Any]:
 
     for entry in entries:
         model = entry.content_type.model_class()
-        rows = []
+        rows: list[ChangeRow] = []
         for name, change in entry.changes.items():
             field = _field(model, name)
             label = str(getattr(field, "verbose_name", name) or name)

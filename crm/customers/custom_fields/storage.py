@@ -79,13 +79,16 @@ class CustomValuesField(models.JSONField):  # type: ignore[type-arg]
 
         model = getattr(self, "model", None)
         entity = ENTITIES.get(getattr(getattr(model, "_meta", None), "model_name", ""))
-        rows = []
-        for definition in active_definitions(entity) if entity else []:
-            before, after = old.get(definition.key), new.get(definition.key)
-            if before != after:
-                shown = [display(definition, value) for value in (before, after)]
-                rows.append((definition.label, *(str(text) if text is not None else "—" for text in shown)))
-        return rows
+
+        def text(definition: Any, value: Any) -> str:
+            shown = display(definition, value)
+            return "—" if shown is None else str(shown)
+
+        return [
+            (definition.label, text(definition, old.get(definition.key)), text(definition, new.get(definition.key)))
+            for definition in (active_definitions(entity) if entity else [])
+            if old.get(definition.key) != new.get(definition.key)
+        ]
 
     def seal(self, value: Any) -> Any:
         if not isinstance(value, Mapping) or not value:
