@@ -14,19 +14,21 @@ from .models import Company, Contact, ContactEmail, ContactPhone, CustomField, T
 COMPANIES = 300
 CONTACTS_PER_COMPANY = (3, 11)
 INDUSTRIES = ["Software", "Manufacturing", "Retail", "Logistics", "Healthcare", "Finance", "Education", "Energy"]
-WESTERN = [
-    ("Alice", "Smith"),
-    ("Ben", "Johnson"),
-    ("Clara", "Müller"),
-    ("David", "Brown"),
-    ("Emma", "Garcia"),
-    ("Felix", "Martin"),
-    ("Grace", "Lee"),
-    ("Hugo", "Rossi"),
-    ("Ivy", "Wilson"),
-    ("Jonas", "Schmidt"),
-]
-CHINESE = ["王芳", "李伟", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄强", "周杰", "吴婷"]
+# First and family names are drawn apart, so that a couple of thousand people bear a few hundred
+# different names (and a few of them the same one, as in any real address book).
+WESTERN_FIRST = [
+    "Alice", "Ben", "Clara", "David", "Emma", "Felix", "Grace", "Hugo", "Ivy", "Jonas",
+    "Laura", "Marco", "Nina", "Oscar", "Paula", "Ravi", "Sofia", "Tom", "Ute", "Yuki",
+]  # fmt: skip
+WESTERN_LAST = [
+    "Smith", "Johnson", "Müller", "Brown", "Garcia", "Martin", "Lee", "Rossi", "Wilson", "Schmidt",
+    "Dubois", "Novak", "Kowalski", "Silva", "Jensen", "Weber", "Fischer", "Moreau", "Costa", "Berg",
+]  # fmt: skip
+CHINESE_FAMILY = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高"]
+CHINESE_GIVEN = [
+    "芳", "伟", "敏", "洋", "静", "磊", "丽", "强", "杰", "婷",
+    "小明", "建国", "晓燕", "志强", "秀英", "海涛", "雪", "鹏", "慧", "子涵",
+]  # fmt: skip
 STEMS = [
     "Acme",
     "Blue River",
@@ -115,11 +117,14 @@ def build(*, stdout: Any = None) -> None:
     for company in companies:
         for number in range(rng.randint(*CONTACTS_PER_COMPANY)):
             chinese = company.country == "CN" and rng.random() < 0.8
-            first, last = rng.choice(WESTERN)
-            full = rng.choice(CHINESE) if chinese else ""
+            if chinese:  # written in one field (王芳) or as family and given name
+                first, last = rng.choice(CHINESE_GIVEN), rng.choice(CHINESE_FAMILY)
+                full = f"{last}{first}" if rng.random() < 0.5 else ""
+            else:
+                first, last, full = rng.choice(WESTERN_FIRST), rng.choice(WESTERN_LAST), ""
             contact = Contact(
-                first_name="" if chinese else first,
-                last_name="" if chinese else last,
+                first_name="" if full else first,
+                last_name="" if full else last,
                 full_name=full,
                 title=rng.choice(["CEO", "CTO", "Buyer", "Head of Sales", "Engineer", "采购经理"]),
                 company=company,
