@@ -28,7 +28,7 @@ from ..choices import ChannelKind, ContactSource, CustomFieldKind, LifecycleStag
 from ..custom_fields import selectors as custom_field_selectors
 from ..custom_fields.values import clean_value
 from ..models import Company, Contact
-from ..models.contacts import compose_contact_name
+from ..models.contacts import compose_contact_name, validate_birth_date
 from ..phones import normalize_phone
 from .mapping import CUSTOM_PREFIX, NAME_TARGETS, TARGETS_BY_KEY
 
@@ -213,7 +213,9 @@ class RowCleaner:
                 parsed = dt.datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
-            if not dt.date(1900, 1, 1) <= parsed <= dt.date.today():
+            try:
+                validate_birth_date(parsed)
+            except ValidationError:
                 problems.append(_("The date of birth “%(value)s” is not a plausible date.") % {"value": text[:40]})
             else:
                 row.values["date_of_birth"] = parsed

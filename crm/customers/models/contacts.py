@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.crypto.fields import EncryptedCharField, EncryptedDateField, EncryptedTextField, blind_index_index
@@ -33,6 +36,19 @@ def compose_contact_name(full_name: str | None, first_name: str | None, last_nam
     if first and last and all(_FAMILY_FIRST_SCRIPT.match(ch) for ch in first + last if not ch.isspace()):
         return f"{last}{first}"[:NAME_LENGTH]
     return f"{first} {last}".strip()[:NAME_LENGTH]
+
+
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def validate_birth_date(value: dt.date) -> None:
+    """A date of birth between 1900 and today: anything else is a typing slip."""
+    if not EARLIEST_BIRTH_DATE <= value <= timezone.localdate():
+        raise ValidationError(
+            _("A date of birth lies between %(earliest)s and today."),
+            code="implausible",
+            params={"earliest": EARLIEST_BIRTH_DATE.isoformat()},
+        )
 
 
 class Contact(Address, OwnedModel):
@@ -68,7 +84,7 @@ class Contact(Address, OwnedModel):
     # company's, is personal data; city, region and country stay clear for territories and segments.
     street = EncryptedCharField(_("street"), max_length=200, blank=True)
     postal_code = EncryptedCharField(_("postal code"), max_length=20, blank=True)
-    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True, validators=[validate_birth_date])
     id_number = EncryptedCharField(
         _("identity number"),
         max_length=50,

@@ -80,3 +80,25 @@ def test_the_form_asks_for_the_family_name_first_in_chinese(client, roles, langu
     page = client.get(reverse("customers:contact_create")).content.decode()
     positions = {name: page.index(f'name="{name}"') for name in ("first_name", "last_name")}
     assert min(positions, key=positions.get) == first_field
+
+
+@pytest.mark.parametrize("day", ["2099-01-01", "1899-12-31"])
+def test_an_implausible_date_of_birth_is_refused_on_the_form_and_in_the_api(signed_in_admin, day):
+    from crm.core.testing import api_client
+
+    client, admin = signed_in_admin
+    response = client.post(reverse("customers:contact_create"), {"first_name": "Ada", "date_of_birth": day})
+    assert (
+        response.status_code == 400
+        and "A date of birth lies between 1900-01-01 and today." in response.content.decode()
+    )
+    answer = api_client(admin).post("/api/v1/contacts/", {"first_name": "Ada", "date_of_birth": day}, format="json")
+    assert answer.status_code == 400 and "date_of_birth" in answer.json()["errors"]
+    assert not Contact.objects.exists()
+
+
+@pytest.fixture
+def signed_in_admin(client, roles):
+    admin = make_user(module="customers", scope="all")
+    client.force_login(admin)
+    return client, admin
