@@ -17,6 +17,7 @@ from crm.core.crypto import masking
 from crm.core.versioning import save_versioned
 
 from .models import Company, Contact, ContactEmail, ContactPhone, PastCompany, Tag
+from .models.contacts import validate_birth_date
 from .phones import normalize_phone
 
 MODULE = "customers"
@@ -186,15 +187,30 @@ def company_delete(*, actor: Any, company: Company) -> None:
 # --- contacts --------------------------------------------------------------------------------------
 
 
+def _check_birth_date(contact: Contact, previous: Any) -> None:
+    """A date of birth being entered must be plausible; one stored before is left as it is."""
+    try:
+        entered = Contact._meta.get_field("date_of_birth").to_python(contact.date_of_birth)
+    except ValidationError:
+        return  # not a date at all: full_clean says so
+    if entered and entered != previous:
+        try:
+            validate_birth_date(entered)
+        except ValidationError as exc:
+            raise ValidationError({"date_of_birth": exc.messages}) from None
+
+
 def _apply_contact(contact: Contact, data: dict[str, Any]) -> list[str]:
     unknown = set(data) - set(CONTACT_FIELDS) - {"tags", "emails", "phones"}
     if unknown:
         raise ValidationError({name: _("Unknown field.") for name in unknown})
     changed = []
+    previous_birth = contact.date_of_birth
     for field in CONTACT_FIELDS:
         if field in data and field != "custom":
             setattr(contact, field, data[field])
             changed.append(field)
+    _check_birth_date(contact, previous_birth)
     if _apply_custom(contact, data):
         changed.append("custom")
     contact.country = (contact.country or "").upper()

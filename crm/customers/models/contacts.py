@@ -42,7 +42,8 @@ EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 
 
 def validate_birth_date(value: dt.date) -> None:
-    """A date of birth between 1900 and today: anything else is a typing slip."""
+    """A date of birth between 1900 and today: anything else is a typing slip. Asked of a date being
+    entered (form, API, import), not of one stored before."""
     if not EARLIEST_BIRTH_DATE <= value <= timezone.localdate():
         raise ValidationError(
             _("A date of birth lies between %(earliest)s and today."),
@@ -84,7 +85,7 @@ class Contact(Address, OwnedModel):
     # company's, is personal data; city, region and country stay clear for territories and segments.
     street = EncryptedCharField(_("street"), max_length=200, blank=True)
     postal_code = EncryptedCharField(_("postal code"), max_length=20, blank=True)
-    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True, validators=[validate_birth_date])
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)
     id_number = EncryptedCharField(
         _("identity number"),
         max_length=50,

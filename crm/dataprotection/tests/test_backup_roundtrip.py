@@ -63,7 +63,7 @@ def world(boss):
                 "last_name": rng.choice(["Lovelace", "Hopper", "Turing"]),
                 "company": rng.choice(companies),
                 "street": f"{i} Analytical Street",
-                "date_of_birth": "1815-12-10",
+                "date_of_birth": "1985-12-10",
                 "emails": [{"email": f"p{i}@example.com"}],
                 "phones": [{"number": "+442079460018"}],
                 "tags": rng.sample(tags, 2),
