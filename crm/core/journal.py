@@ -3,7 +3,7 @@ which path, and each field's old and new value, written in the same transaction 
 
 A model declares itself in its app's ``AppConfig.ready()``::
 
-    journal.register(Contact, exclude=["search_text"], redact=["password"])
+    journal.register(Contact, exclude=["search_text"], redact=["password"], shown={"phone": display_phone})
 
 From then on every path is covered: ``save()`` and ``delete()`` (pages, API, admin, commands,
 tasks), cascaded deletes, many-to-many changes, and the bulk operations of ``JournaledQuerySet``
@@ -17,7 +17,7 @@ import datetime as dt
 import decimal
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,16 +37,24 @@ REDACTED = "***"
 class JournalOptions:
     exclude: frozenset[str] = field(default_factory=frozenset)
     redact: frozenset[str] = field(default_factory=frozenset)
+    shown: Mapping[str, Callable[[str], str]] = field(default_factory=dict)
 
 
 _registry: dict[type[models.Model], JournalOptions] = {}
 
 
-def register(model: type[models.Model], *, exclude: Iterable[str] = (), redact: Iterable[str] = ()) -> None:
-    """Journal every change of ``model``. ``redact`` fields record that they changed, never their values."""
+def register(
+    model: type[models.Model],
+    *,
+    exclude: Iterable[str] = (),
+    redact: Iterable[str] = (),
+    shown: Mapping[str, Callable[[str], str]] | None = None,
+) -> None:
+    """Journal every change of ``model``. ``redact`` fields record that they changed, never their values;
+    ``shown`` formats a field's recorded values for people (``{"phone": display_phone}``)."""
     if model in _registry:
         return
-    _registry[model] = JournalOptions(exclude=frozenset(exclude), redact=frozenset(redact))
+    _registry[model] = JournalOptions(exclude=frozenset(exclude), redact=frozenset(redact), shown=dict(shown or {}))
     uid = f"crm-journal-{model._meta.label}"
     pre_save.connect(_pre_save, sender=model, dispatch_uid=uid + "-pre", weak=False)
     post_save.connect(_post_save, sender=model, dispatch_uid=uid + "-post", weak=False)
@@ -72,6 +80,11 @@ def _meta_model(model: type[models.Model]) -> type[models.Model]:
 
 def _options(model: type[models.Model]) -> JournalOptions:
     return _registry[_meta_model(model)]
+
+
+def options(model: type[models.Model]) -> JournalOptions:
+    """How ``model`` was registered (``is_registered`` first)."""
+    return _options(model)
 
 
 _tracked: dict[type[models.Model], list[models.Field[Any, Any]]] = {}

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
+from . import journal
 from .crypto import keyring, masking
 from .journal import REDACTED
 
@@ -68,6 +69,13 @@ def _opened_values(value: Any, model: Any, object_id: str) -> dict[str, Any]:
     }
 
 
+def _formatter(model: Any, name: str) -> Any:
+    """How the module that registered ``model`` shows the values of ``name`` (``journal.register(shown=)``)."""
+    if model is None or not journal.is_registered(model):
+        return None
+    return journal.options(model).shown.get(name)
+
+
 def describe(entries: Iterable[Any]) -> list[Any]:
     """Attach ``rows`` (a list of ChangeRow) to each entry and return the entries."""
     entries = list(entries)
@@ -97,9 +105,19 @@ def describe(entries: Iterable[Any]) -> list[Any]:
             else:
                 lookup = {}
 
-            def show(value: Any, lookup: dict[str, str] = lookup, entry: Any = entry, model: Any = model) -> str:
+            formatter = _formatter(model, name)
+
+            def show(
+                value: Any,
+                lookup: dict[str, str] = lookup,
+                entry: Any = entry,
+                model: Any = model,
+                formatter: Any = formatter,
+            ) -> str:
                 if keyring.is_sealed(value):
                     value = _opened(value, model, entry.object_id)
+                if formatter is not None and isinstance(value, str) and value and not masking.is_masked(value):
+                    return str(formatter(value))
                 elif isinstance(value, dict):  # custom field values: those of sensitive fields are sealed
                     value = {
                         k: _opened(v, model, entry.object_id, as_json=True) if keyring.is_sealed(v) else v

@@ -14,11 +14,12 @@ class CustomersConfig(AppConfig):
 
         from . import demo, selectors
         from .models import Company, Contact, ContactEmail, ContactPhone, CustomField, PastCompany, Tag
+        from .phones import display_phone
 
-        journal.register(Company)
-        journal.register(Contact, exclude=["name", "last_contacted_at"])
+        journal.register(Company, shown={"phone": display_phone})
+        journal.register(Contact, exclude=["name", "last_contacted_at"], shown={"phone": display_phone})
         journal.register(ContactEmail)
-        journal.register(ContactPhone)
+        journal.register(ContactPhone, shown={"number": display_phone})
         journal.register(Tag)
         journal.register(CustomField)
         journal.register(PastCompany)

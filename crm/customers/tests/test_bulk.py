@@ -220,3 +220,22 @@ def test_company_bulk_delete_page_says_what_was_kept(client, me):
     page = response.content.decode()
     assert "1 company deleted." in page and "1 company was kept" in page
     assert list(Company.objects.values_list("name", flat=True)) == ["Used"]
+
+
+def test_the_delete_confirmation_tells_namesakes_apart(client, me):
+    from crm.customers import services
+
+    acme = Company.objects.create(name="Acme", owner=me, domain="acme.example", city="Berlin")
+    first = services.contact_create(
+        actor=me, data={"full_name": "Alice Smith", "company": acme, "emails": [{"email": "alice@acme.example"}]}
+    )
+    second = services.contact_create(
+        actor=me, data={"full_name": "Alice Smith", "emails": [{"email": "a.smith@home.example"}]}
+    )
+    client.force_login(me)
+    page = client.post(
+        reverse("customers:contact_bulk"), {"ids": [first.pk, second.pk], "action": "delete"}
+    ).content.decode()
+    assert "alice@acme.example · Acme" in page and "a.smith@home.example" in page
+    companies = client.post(reverse("customers:company_bulk"), {"ids": [acme.pk], "action": "delete"}).content.decode()
+    assert "acme.example · Berlin" in companies

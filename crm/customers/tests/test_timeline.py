@@ -431,3 +431,22 @@ def test_timeline_panel_query_count(roles, rows, django_assert_max_num_queries):
     rep = type(rep).objects.get(pk=rep.pk)
     with django_assert_max_num_queries(TIMELINE_PANEL_QUERIES):
         render_panel("timeline", rep, ada)
+
+
+def test_changes_of_phone_numbers_show_them_formatted(client, roles):
+    from crm.core import journal_display
+    from crm.core.testing import journal_entries
+    from crm.customers import services
+
+    rep = make_user(module="customers", scope="all")
+    contact = services.contact_create(
+        actor=rep, data={"full_name": "Ada Lovelace", "phones": [{"number": "+1 617 555 0100", "is_primary": True}]}
+    )
+    acme = services.company_create(actor=rep, data={"name": "Acme", "phone": "+49 30 901820"})
+    created = journal_display.describe([journal_entries(contact).get(action="create")])[0]
+    assert {row.label: row.new for row in created.rows}["phone"] == "+1 617-555-0100"
+    company = journal_display.describe([journal_entries(acme).get(action="create")])[0]
+    assert {row.label: row.new for row in company.rows}["phone"] == "+49 30 901820"
+    client.force_login(rep)
+    page = client.get(reverse("customers:contact_detail", args=[contact.pk])).content.decode()
+    assert "+1 617-555-0100" in page and ">+16175550100<" not in page

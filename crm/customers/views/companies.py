@@ -105,6 +105,9 @@ class CompanyBulkView(BulkActionView):
     def confirm_title(self, count: int) -> str:
         return ngettext("Delete %(count)d company?", "Delete %(count)d companies?", count) % {"count": count}
 
+    def record_detail(self, record: Company) -> str:
+        return " · ".join(part for part in (record.domain, record.city) if part)
+
     def done_message(self, action: str, count: int) -> str:
         if action == "delete":
             return ngettext("%(count)d company deleted.", "%(count)d companies deleted.", count) % {"count": count}

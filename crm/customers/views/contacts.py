@@ -91,6 +91,9 @@ class ContactBulkView(BulkActionView):
     def confirm_title(self, count: int) -> str:
         return ngettext("Delete %(count)d contact?", "Delete %(count)d contacts?", count) % {"count": count}
 
+    def record_detail(self, record: Contact) -> str:
+        return " · ".join(part for part in (record.email, record.company.name if record.company else "") if part)
+
     def done_message(self, action: str, count: int) -> str:
         if action == "delete":
             return ngettext("%(count)d contact deleted.", "%(count)d contacts deleted.", count) % {"count": count}

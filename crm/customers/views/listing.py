@@ -371,6 +371,10 @@ class BulkActionView(ModuleAccessMixin, View):
     def confirm_title(self, count: int) -> str:
         raise NotImplementedError
 
+    def record_detail(self, record: Any) -> str:
+        """What tells a record apart from a namesake on the delete confirmation (email and company, say)."""
+        raise NotImplementedError
+
     def post(self, request: HttpRequest) -> HttpResponse:
         back = safe_next(request, reverse(self.list_url_name))
         ids = bulk.clean_ids(request.POST.getlist("ids"))
@@ -417,7 +421,7 @@ class BulkActionView(ModuleAccessMixin, View):
         selection = self.scoped_selection(ids, "delete")
         count = selection.count()
         context = {
-            "records": list(selection.order_by("name", "id")[:20]),
+            "records": [(record, self.record_detail(record)) for record in selection.order_by("name", "id")[:20]],
             "count": count,
             "ids": list(selection.values_list("pk", flat=True)),
             "back": back,
