@@ -218,3 +218,14 @@ class ScopedModelContract:
         assert api.get(self.api_url(record)).status_code == 200
         assert api.delete(self.api_url(record)).status_code == 403
         assert type(record).objects.filter(pk=record.pk).exists()
+
+
+def browser_sign_in(page: Any, live_server: Any, username: str) -> None:
+    """Sign a Playwright ``page`` in through the login page, as a person would (browser tests)."""
+    from crm.accounts.tests.factories import PASSWORD
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")

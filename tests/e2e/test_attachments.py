@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from crm.accounts.tests.factories import PASSWORD, UserFactory
+from crm.accounts.tests.factories import UserFactory
+from crm.core.testing import browser_sign_in
 from crm.core.tests import attachment_samples as samples
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,11 +28,7 @@ def test_attach_preview_refuse_and_delete(live_server, page, settings, tmp_path)
     (files / "offer.pdf").write_bytes(samples.pdf())
     (files / "cat.png").write_bytes(samples.HTML)
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "lin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    browser_sign_in(page, live_server, "lin")
     page.goto(f"{live_server.url}{contact.get_absolute_url()}")
     panel = page.locator("[data-testid=attachments-panel]")
     assert "No files yet." in panel.inner_text()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from crm.accounts.tests.factories import PASSWORD, UserFactory
+from crm.accounts.tests.factories import UserFactory
+from crm.core.testing import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,11 +21,7 @@ def test_merge_is_offered_for_two_to_ten_picked_contacts(live_server, page):
     manager = UserFactory(username="mia", role=Role.objects.get(builtin="administrator"))
     for index in range(12):
         Contact.objects.create(first_name="Person", last_name=f"{index:02d}", owner=manager)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "mia")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    browser_sign_in(page, live_server, "mia")
 
     page.goto(f"{live_server.url}/contacts/")
     merge = page.locator("[data-bulk-merge]")

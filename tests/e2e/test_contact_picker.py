@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from crm.accounts.tests.factories import PASSWORD, UserFactory
+from crm.accounts.tests.factories import UserFactory
+from crm.core.testing import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,11 +35,7 @@ def people(db):
 def test_pick_contacts_for_a_deal_with_the_picker(live_server, page, people):
     from crm.sales.models import Deal
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "rep")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    browser_sign_in(page, live_server, "rep")
 
     page.goto(f"{live_server.url}/sales/deals/new/")
     page.fill("input[name=name]", "Picker deal")

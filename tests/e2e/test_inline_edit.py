@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from crm.accounts.tests.factories import PASSWORD, UserFactory
+from crm.accounts.tests.factories import UserFactory
+from crm.core.testing import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +22,7 @@ def test_edit_a_stage_and_a_city_in_the_list(live_server, page):
     contact = Contact.objects.create(
         first_name="Ada", last_name="Lovelace", city="London", lifecycle_stage="lead", owner=mia
     )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "mia")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    browser_sign_in(page, live_server, "mia")
     # Show the city column (the column chooser keeps the choice in the session).
     from importlib import import_module
 

@@ -6,17 +6,10 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from crm.accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
+from crm.accounts.tests.factories import TeamFactory, UserFactory
+from crm.core.testing import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 def row_names(page):
@@ -50,7 +43,7 @@ def people(db):
 
 
 def test_save_share_and_apply_a_view(live_server, page, people):
-    sign_in(page, live_server, "lin")
+    browser_sign_in(page, live_server, "lin")
     page.goto(f"{live_server.url}/contacts/")
     assert row_names(page) == ["Ada Li", "Bo Li", "Cy Li"]
 
@@ -87,7 +80,7 @@ def test_save_share_and_apply_a_view(live_server, page, people):
 
     # A teammate, with other columns, applies it.
     page.context.clear_cookies()
-    sign_in(page, live_server, "kim")
+    browser_sign_in(page, live_server, "kim")
     page.goto(f"{live_server.url}/contacts/")
     assert len(row_names(page)) == 3 and "city" not in header_texts(page)
     page.click("[data-testid=saved-views-toggle]")
@@ -102,7 +95,7 @@ def test_save_share_and_apply_a_view(live_server, page, people):
 
     # Outside the team, the view does not exist.
     page.context.clear_cookies()
-    sign_in(page, live_server, "sam")
+    browser_sign_in(page, live_server, "sam")
     page.goto(f"{live_server.url}/contacts/")
     page.click("[data-testid=saved-views-toggle]")
     assert page.locator("[data-saved-view]").count() == 0

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from crm.accounts.tests.factories import PASSWORD, UserFactory
+from crm.accounts.tests.factories import UserFactory
+from crm.core.testing import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,11 +20,7 @@ def test_a_tab_loads_its_form_when_shown_and_logs_a_call(live_server, page):
     roles_sync_builtin()
     mia = UserFactory(username="mia", role=Role.objects.get(builtin="sales_manager"))
     ada = Contact.objects.create(first_name="Ada", last_name="Lovelace", owner=mia)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "mia")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    browser_sign_in(page, live_server, "mia")
     page.goto(f"{live_server.url}/contacts/{ada.pk}/")
 
     expect(page.get_by_test_id("log-form-note")).to_be_visible()

@@ -9,17 +9,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from crm.accounts.tests.factories import PASSWORD, TeamFactory, UserFactory
+from crm.accounts.tests.factories import TeamFactory, UserFactory
+from crm.core.testing import browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
 
 
 @pytest.fixture
@@ -54,7 +47,7 @@ def row_names(page):
 
 
 def test_type_into_the_owner_filter_and_pick_with_the_keyboard(live_server, page, team):
-    sign_in(page, live_server, "mia")
+    browser_sign_in(page, live_server, "mia")
     page.goto(f"{live_server.url}/contacts/")
     assert len(row_names(page)) == 4
     # The page lists nobody: the 63 people are searched, not rendered.
@@ -99,7 +92,7 @@ def test_pick_an_owner_on_a_phone(live_server, browser, team):
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        sign_in(page, live_server, "mia")
+        browser_sign_in(page, live_server, "mia")
         page.goto(f"{live_server.url}/contacts/")
         page.tap("[data-toggle-filters]")
         page.tap("#id_owner_search")
@@ -117,7 +110,7 @@ def test_pick_an_owner_on_a_phone(live_server, browser, team):
 def test_assign_an_owner_to_picked_rows(live_server, page, team):
     from crm.customers.models import Contact
 
-    sign_in(page, live_server, "mia")
+    browser_sign_in(page, live_server, "mia")
     page.goto(f"{live_server.url}/contacts/?owner={team['ada'].pk}")
     page.check("[data-bulk-all]")
     page.select_option("[data-bulk-action]", "assign_owner")
@@ -139,7 +132,7 @@ def test_the_company_picker_still_suggests_and_picks(live_server, page, team):
     from crm.customers.models import Company
 
     holding = Company.objects.create(name="Acme Holding", owner=team["manager"])
-    sign_in(page, live_server, "mia")
+    browser_sign_in(page, live_server, "mia")
     page.goto(f"{live_server.url}/companies/new/")
     page.fill("input[name=name]", "Acme Subsidiary")
     box = page.locator("#id_parent_search")
