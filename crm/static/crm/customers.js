@@ -121,6 +121,14 @@
     document.querySelectorAll("[data-bulk-form]").forEach(refreshBulk);
   });
 
+  // My tasks: a group's count follows the tasks completed or reopened in it (each row swaps itself).
+  document.addEventListener("htmx:afterSwap", function () {
+    document.querySelectorAll("[data-task-group]").forEach(function (group) {
+      var count = group.querySelector("[data-task-count]");
+      if (count) count.textContent = String(group.querySelectorAll('[data-testid="task-row"][data-status="open"]').length);
+    });
+  });
+
   // Inline edit in a list cell: Enter saves and Escape cancels (the list is a form: Enter must not submit it).
   document.addEventListener("keydown", function (event) {
     var cell = event.target.closest && event.target.closest("[data-inline-form]");
