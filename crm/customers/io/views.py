@@ -29,6 +29,7 @@ from .duplicates import Candidate, company_key, find_companies, find_duplicates
 from .exporting import clean_filters
 from .forms import ExportForm, ImportUploadForm, MappingForm, VCardUploadForm
 from .importing import ContactImporter, map_rows, store_upload
+from .mapping import mapping_problems
 from .reading import FileInfo, ImportFileError, inspect_file, preview
 from .tasks import IMPORT_KINDS
 
@@ -178,6 +179,7 @@ class ContactImportMapView(ModuleAccessMixin, View):
             "form": form,
             "columns": mapping_columns(form, rows),
             "preview": preview_rows(user=self.request.user, header=form.header, rows=rows, form=form),
+            "mapping_problems": mapping_problems(form.mapping()),
         }
         return render(self.request, "customers/io/contact_import_map.html", context, status=status)
 
@@ -192,7 +194,12 @@ class ContactImportPreviewView(ContactImportMapView):
         draft = get_draft(request, token)
         header, rows = self._read(draft)
         form = MappingForm(request.POST, header=header)
-        context = {"preview": preview_rows(user=request.user, header=header, rows=rows, form=form), "form": form}
+        context = {
+            "preview": preview_rows(user=request.user, header=header, rows=rows, form=form),
+            "form": form,
+            "mapping_problems": mapping_problems(form.mapping()),
+            "oob": True,
+        }
         return render(request, "customers/io/partials/_import_preview.html", context)
 
 
@@ -208,8 +215,6 @@ def preview_rows(
     *, user: Any, header: list[str], rows: list[tuple[int, list[str]]], form: MappingForm
 ) -> list[dict[str, Any]]:
     """The first rows as the import will see them: the values, the problems, the duplicate found."""
-    from .mapping import mapping_problems
-
     mapping = form.mapping()
     importer = ContactImporter(user=user, duplicates="skip")
     checked = importer.check(list(map_rows(header, rows, mapping)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -172,6 +174,16 @@ def test_mapping_page_guesses_and_previews_each_rows_problems(admin_client, admi
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert "<html" not in fragment and "Map a column to the full name" in fragment
+    # The start button comes along out of band, disabled while no column holds the name.
+    start = re.search(r'<span id="start-import" hx-swap-oob="true">.*?</button>', fragment, re.S)
+    assert start is not None and " disabled" in start.group(0)
+    assert re.search(r'data-testid="start-import"(?! disabled)', html)  # the guessed mapping is usable
+    fixed = admin_client.post(
+        reverse("customers:contact_import_preview", args=[token]),
+        {"col_0": "full_name", "col_1": "email", "col_2": "mobile", "col_3": "", "duplicates": "skip"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert re.search(r'hx-swap-oob="true">\s*<button[^>]*data-testid="start-import">', fixed)
 
 
 @pytest.mark.django_db
