@@ -35,6 +35,10 @@ def _field(model: type[models.Model] | None, name: str) -> Any:
         return None
 
 
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _text(value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -57,6 +61,20 @@ def _opened(token: str, model: Any, object_id: str, *, as_json: bool = False) ->
     except (keyring.DecryptionError, ValueError):
         return _("(cannot be decrypted)")
     return masking.shown_of(model, object_id, value)
+
+
+def _clear_values(value: Any) -> dict[str, Any]:
+    """A dict of values (custom fields) with those the journal keeps encrypted opened, to compare them
+    (each sealing differs, so sealed texts cannot be compared); never shown as such."""
+    if not isinstance(value, dict):
+        return {}
+    opened = {}
+    for key, item in value.items():
+        try:
+            opened[key] = json.loads(keyring.open_sealed(item)) if keyring.is_sealed(item) else item
+        except (keyring.DecryptionError, ValueError):
+            opened[key] = item
+    return opened
 
 
 def _opened_values(value: Any, model: Any, object_id: str) -> dict[str, Any]:
@@ -128,8 +146,13 @@ def describe(entries: Iterable[Any]) -> list[Any]:
             expand = getattr(field, "journal_rows", None)  # a field whose value holds several (custom fields)
             if expand is not None and isinstance(change, list) and change != [REDACTED, REDACTED]:
                 old, new = [*change, None, None][:2]
-                opened = [_opened_values(value, model, entry.object_id) for value in (old, new)]
-                rows.extend(ChangeRow(part, before, after, "value") for part, before, after in expand(*opened))
+                clear = [_clear_values(value) for value in (old, new)]
+                changed = {key for key in clear[0].keys() | clear[1].keys() if clear[0].get(key) != clear[1].get(key)}
+                shown = [_opened_values(value, model, entry.object_id) for value in (old, new)]
+                rows.extend(
+                    ChangeRow(part, _cut(before), _cut(after), "value")
+                    for part, before, after in expand(*shown, changed=changed)
+                )
             elif isinstance(change, dict):
                 if change.get("add"):
                     rows.append(ChangeRow(label, "", ", ".join(show(v) for v in change["add"]), "added"))

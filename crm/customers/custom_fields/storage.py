@@ -70,10 +70,13 @@ class CustomValuesField(models.JSONField):  # type: ignore[type-arg]
 
         return sensitive_keys(entity)
 
-    def journal_rows(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    def journal_rows(
+        self, old: Mapping[str, Any], new: Mapping[str, Any], *, changed: set[str]
+    ) -> list[tuple[str, str, str]]:
         """A change of the values as the journal's readers see it: one row per changed active field, with
         the field's label and its values formatted as on the record's page (``crm.core.journal_display``).
-        Fields switched off are left out, as everywhere else."""
+        ``old`` and ``new`` are as the viewer may see them (masks for sensitive values), ``changed`` the
+        keys whose clear values differ. Fields switched off are left out, as everywhere else."""
         from .selectors import active_definitions
         from .values import display
 
@@ -87,7 +90,7 @@ class CustomValuesField(models.JSONField):  # type: ignore[type-arg]
         return [
             (definition.label, text(definition, old.get(definition.key)), text(definition, new.get(definition.key)))
             for definition in (active_definitions(entity) if entity else [])
-            if old.get(definition.key) != new.get(definition.key)
+            if definition.key in changed
         ]
 
     def seal(self, value: Any) -> Any:

@@ -335,14 +335,15 @@ def open_table(fileobj: Any, info: FileInfo, *, has_header: bool = True) -> Iter
 
 
 def _guarded(rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
-    """XLSX rows; a file damaged part-way through stops with a clear message."""
+    """XLSX rows; a file damaged part-way through stops with a clear message. Every import counts the
+    rows first (``count_rows``), so the damage is found before anything is written."""
     number = 0
     try:
         for number, cells in rows:
             yield number, cells
     except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError):
         raise ImportFileError(
-            _("The XLSX file is damaged after row %(row)s; the rows before it were imported.") % {"row": number}
+            _("The XLSX file is damaged after row %(row)s; nothing was imported.") % {"row": number}
         ) from None
 
 

@@ -20,9 +20,15 @@ from .companies import Address, Company, Tag
 NAME_LENGTH = 200
 
 
-# Han characters (with radicals, kana and compatibility ideographs) and Hangul: names written family name
-# first, without a space (王小明, 山田太郎, 김민준).
-_FAMILY_FIRST_SCRIPT = re.compile("[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+# Han characters (the extensions and compatibility ideographs included) and Hangul: Chinese, Japanese
+# and Korean names written family name first, without a space (王小明, 山田太郎, 김민준). Kana is left
+# out: names in katakana are foreign names, written given name first (ジョン・スミス).
+_FAMILY_FIRST_SCRIPT = re.compile(
+    "[\u1100-\u11ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0002fa1f]"
+)
+# A family name of one or two characters (王, 欧阳), a given name of one to three (芳, 小明, 太一郎): longer
+# parts are a foreign name transliterated (约翰 史密斯), which keeps its order.
+_FAMILY_LENGTH, _GIVEN_LENGTH = 2, 3
 
 
 def compose_contact_name(full_name: str | None, first_name: str | None, last_name: str | None) -> str:
@@ -33,7 +39,7 @@ def compose_contact_name(full_name: str | None, first_name: str | None, last_nam
     if full_name and full_name.strip():
         return full_name.strip()[:NAME_LENGTH]
     first, last = (first_name or "").strip(), (last_name or "").strip()
-    if first and last and all(_FAMILY_FIRST_SCRIPT.match(ch) for ch in first + last if not ch.isspace()):
+    if _family_first(first, last):
         return f"{last}{first}"[:NAME_LENGTH]
     return f"{first} {last}".strip()[:NAME_LENGTH]
 
@@ -45,11 +51,15 @@ def validate_birth_date(value: dt.date) -> None:
     """A date of birth between 1900 and today: anything else is a typing slip. Asked of a date being
     entered (form, API, import), not of one stored before."""
     if not EARLIEST_BIRTH_DATE <= value <= timezone.localdate():
-        raise ValidationError(
-            _("A date of birth lies between %(earliest)s and today."),
-            code="implausible",
-            params={"earliest": EARLIEST_BIRTH_DATE.isoformat()},
-        )
+        raise ValidationError(_("Enter a date of birth between 1900 and today."), code="implausible")
+
+
+def _family_first(first: str, last: str) -> bool:
+    return (
+        0 < len(last) <= _FAMILY_LENGTH
+        and 0 < len(first) <= _GIVEN_LENGTH
+        and all(_FAMILY_FIRST_SCRIPT.match(ch) for ch in first + last)
+    )
 
 
 class Contact(Address, OwnedModel):

@@ -360,3 +360,19 @@ def test_the_history_shows_each_changed_custom_field_by_its_label(client, rep, f
     client.force_login(rep)
     page = client.get(contact.get_absolute_url()).content.decode()
     assert "Preferred language" in page and '{"language"' not in page and "&quot;language&quot;" not in page
+
+
+def test_a_sensitive_field_change_shows_in_the_history_as_masks_to_those_who_may_not_see_it(client, rep, admin_user):
+    from crm.core.crypto import masking
+
+    definitions.custom_field_create(
+        actor=admin_user, entity="contact", key="salary", label="Salary", kind="number", sensitive=True
+    )
+    contact = services.contact_create(actor=rep, data={"first_name": "Ada", "custom": {"salary": 100}})
+    services.contact_update(actor=rep, contact=contact, data={"custom": {"salary": 200}}, version=1)
+    client.force_login(make_user(module="customers", actions=("view",), sensitive=False))
+    page = client.get(contact.get_absolute_url()).content.decode()
+    history = page[page.index("Updated") :]
+    assert "Salary" in history and masking.MASK in history and ">200<" not in page and ">100<" not in page
+    update = journal_entries(contact).filter(action="update").get()
+    assert "salary" in update.changes["custom"][1]  # the change is there, sealed

@@ -74,3 +74,21 @@ def test_a_vcard_file_over_the_limit_is_refused(admin_client, settings, django_c
     job = finished_job(response)
     assert job.status == JobStatus.FAILED and "more than 3 rows" in job.result["file_error"]
     assert Contact.objects.count() == 0
+
+
+def test_a_workbook_damaged_part_way_is_refused_before_anything_is_written(
+    admin_client, django_capture_on_commit_callbacks
+):
+    import io
+    import zipfile
+
+    data = xlsx_bytes([["Full name", "Email"], *_rows(200)])
+    source, damaged = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            body = source.read(item.filename)
+            target.writestr(item, body[: len(body) // 2] if item.filename.startswith("xl/worksheets/") else body)
+    job = _outcome(admin_client, django_capture_on_commit_callbacks, damaged.getvalue(), "contacts.xlsx")
+    assert job.status == JobStatus.FAILED
+    assert "damaged after row" in job.result["file_error"] and "nothing was imported" in job.result["file_error"]
+    assert Contact.objects.count() == 0

@@ -279,3 +279,20 @@ def test_search_is_registered_with_the_platform(rep):
     services.lead_create(actor=rep, data={"name": "Zebedee Quux"})
     groups = dict(search(user=rep, query="zebedee"))
     assert [r.title for r in groups["Leads"]] == ["Zebedee Quux"]
+
+
+def test_leads_named_the_old_way_are_renamed_and_typed_names_are_kept(rep):
+    import importlib
+
+    from django.apps import apps
+
+    from crm.sales.models import Lead
+
+    old = services.lead_create(actor=rep, data={"first_name": "小明", "last_name": "王"})
+    typed = services.lead_create(actor=rep, data={"name": "Wang Xiaoming", "first_name": "小明", "last_name": "王"})
+    Lead.objects.filter(pk=old.pk).update(name="小明 王")  # as the earlier rule composed it
+    migration = importlib.import_module("crm.sales.migrations.0004_lead_family_first_names")
+    migration.rename(apps, None)
+    assert Lead.objects.get(pk=old.pk).name == "王小明" and Lead.objects.get(pk=typed.pk).name == "Wang Xiaoming"
+    migration.rename_back(apps, None)
+    assert Lead.objects.get(pk=old.pk).name == "小明 王" and Lead.objects.get(pk=typed.pk).name == "Wang Xiaoming"
