@@ -290,7 +290,7 @@ def chart_data(result: dict[str, Any]) -> dict[str, Any]:
             "history": _("Won"),
             "pipeline": _("Weighted pipeline"),
             "quota": _("Quota"),
-            "interval80": _("80% interval"),
-            "interval95": _("95% interval"),
+            "interval80": _("Interval (80%)"),
+            "interval95": _("Interval (95%)"),
         },
     }
