@@ -27,13 +27,20 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
         if text.startswith(("+", "00")):
             raise ValidationError(_("“%(value)s” is not a valid phone number."), code="invalid", params={"value": text})
         # Read as a number of the default region: it may be another country's, written without its code.
+        from .forms import country_name
+
+        home = (region or settings.CRM_PHONE_REGION or "").upper()
         raise ValidationError(
             _(
                 "“%(value)s” is not a valid phone number in %(region)s; write a number of another country "
-                "with its country code, e.g. +86 138 0013 8000."
+                "with its country code, e.g. %(example)s."
             ),
             code="invalid",
-            params={"value": text, "region": region or settings.CRM_PHONE_REGION},
+            params={
+                "value": text,
+                "region": country_name(home) or home,
+                "example": "+1 212 555 0100" if home == "CN" else "+86 138 0013 8000",
+            },
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

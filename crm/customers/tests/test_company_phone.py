@@ -36,7 +36,12 @@ def test_a_number_of_another_country_without_its_code_gets_a_hint(settings):
     settings.CRM_PHONE_REGION = "US"
     with pytest.raises(ValidationError) as caught:
         normalize_phone("13800138001")
-    assert "not a valid phone number in US" in caught.value.messages[0] and "+86" in caught.value.messages[0]
+    assert "not a valid phone number in United States" in caught.value.messages[0]
+    assert "+86 138 0013 8000" in caught.value.messages[0]
+    settings.CRM_PHONE_REGION = "CN"
+    with pytest.raises(ValidationError) as caught:
+        normalize_phone("5550100")
+    assert "not a valid phone number in China" in caught.value.messages[0] and "+1 212" in caught.value.messages[0]
     assert normalize_phone("+86 138 0013 8001") == "+8613800138001"
     with pytest.raises(ValidationError) as caught:
         normalize_phone("+1 12")
