@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,15 @@ class UserQuerySet(ScopedQuerySet["User"]):
 class CRMUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, username: str) -> User:
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
+@lru_cache(maxsize=16)
+def _english_label(builtin: str) -> str | None:
+    """The name a built-in role is created with (its label in English)."""
+    if builtin not in BuiltinRole.values:
+        return None
+    with translation.override("en"):
+        return str(BuiltinRole(builtin).label)
 
 
 class Role(VersionedModel):
@@ -57,12 +67,8 @@ class Role(VersionedModel):
 
     def __str__(self) -> str:
         """The name; a built-in role nobody renamed is called by its label in the reader's language."""
-        if self.builtin and self.builtin in BuiltinRole.values:
-            label = BuiltinRole(self.builtin).label
-            with translation.override("en"):
-                untouched = self.name == str(label)
-            if untouched:
-                return str(label)
+        if self.builtin and self.name == _english_label(self.builtin):
+            return str(BuiltinRole(self.builtin).label)
         return self.name
 
     def get_absolute_url(self) -> str:
