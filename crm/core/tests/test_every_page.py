@@ -18,7 +18,7 @@ from django.urls.exceptions import NoReverseMatch, Resolver404
 
 pytestmark = pytest.mark.django_db
 
-LINK = re.compile(r"""(?:href|hx-get)="([^"#]+)""")
+LINK = re.compile(r"""(href|hx-get)="([^"#]+)""")
 # Not pages: signing out, the Django admin (its own tests), files, the API (its own contract tests).
 SKIP_PREFIXES = ("/accounts/logout", "/admin/", "/static/", "/media/", "/api/")
 PER_NAME = 2  # pages of one URL name to ask (e.g. two different contacts)
@@ -58,9 +58,9 @@ def _crawl(client, language: str) -> dict[str, int]:
     """URL -> status of every page asked; each URL name at most ``PER_NAME`` times."""
     seen_names: dict[str, int] = {}
     statuses: dict[str, int] = {}
-    queue = deque(_start_pages())
+    queue = deque((url, False) for url in _start_pages())  # (url, asked by htmx)
     while queue:
-        url = queue.popleft()
+        url, fragment = queue.popleft()
         path = urlsplit(url).path
         if url in statuses or path.startswith(SKIP_PREFIXES):
             continue
@@ -69,15 +69,14 @@ def _crawl(client, language: str) -> dict[str, int]:
             continue
         seen_names[name] = seen_names.get(name, 0) + 1
         asked = f"{url}{'&' if '?' in url else '?'}q=a" if "autocomplete" in name else url
-        response = client.get(
-            asked, HTTP_ACCEPT_LANGUAGE=language, HTTP_HX_REQUEST="true" if "/partials/" in url else ""
-        )
+        headers = {"HTTP_HX_REQUEST": "true"} if fragment else {}
+        response = client.get(asked, HTTP_ACCEPT_LANGUAGE=language, **headers)
         statuses[asked] = response.status_code
         if response.status_code == 200 and "html" in response.get("Content-Type", ""):
-            for link in LINK.findall(response.content.decode()):
+            for attribute, link in LINK.findall(response.content.decode()):
                 target = unescape(link)
                 if target.startswith("/") and not target.startswith("//"):
-                    queue.append(target)
+                    queue.append((target, attribute == "hx-get"))
     return statuses
 
 
