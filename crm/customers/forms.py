@@ -5,16 +5,13 @@ Forms only shape input; every rule that must also hold for the API lives in ``se
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.forms import VersionedModelForm
@@ -24,38 +21,11 @@ from crm.core.widgets import AutocompleteSelectMultiple, UserSelect
 
 from . import selectors
 from .choices import ChannelKind, CompanySize, ContactSource, LifecycleStage
+from .countries import country_choices
 from .custom_fields.forms import CustomFieldsFormMixin
 from .models import Company, Contact, Tag
 from .phones import display_phone, normalize_phone
 from .services import COMPANY_FIELDS, CONTACT_FIELDS, form_fields
-
-# --- countries -------------------------------------------------------------------------------------
-
-_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
-
-
-def _locale() -> Locale:
-    try:
-        return Locale.parse(translation.to_locale(translation.get_language() or "en"))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
-
-
-def country_name(code: str) -> str:
-    """The country's name in the current language (``DE`` -> ``Germany`` / ``德国``)."""
-    return str(_locale().territories.get(code.upper(), code)) if code else ""
-
-
-def country_choices() -> list[tuple[str, str]]:
-    """Every country, by name in the current language, after an empty choice."""
-    return [("", "—"), *_countries(translation.get_language() or "en")]
-
-
-@lru_cache(maxsize=8)
-def _countries(language: str) -> list[tuple[str, str]]:
-    names = _locale().territories
-    found = [(code, str(name)) for code, name in names.items() if len(code) == 2 and code.isalpha()]
-    return sorted((c for c in found if c[0] not in _NOT_COUNTRIES), key=lambda item: item[1])
 
 
 def _active_users() -> QuerySet[Any]:

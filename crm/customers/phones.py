@@ -27,7 +27,7 @@ def normalize_phone(raw: str, *, region: str | None = None) -> str:
         if text.startswith(("+", "00")):
             raise ValidationError(_("“%(value)s” is not a valid phone number."), code="invalid", params={"value": text})
         # Read as a number of the default region: it may be another country's, written without its code.
-        from .forms import country_name
+        from .countries import country_name
 
         home = (region or settings.CRM_PHONE_REGION or "").upper()
         raise ValidationError(

@@ -21,8 +21,9 @@ from crm.core.htmx import render_page
 from crm.core.views.generic import ModuleAccessMixin, ObjectDetailView, ObjectFormView
 
 from .. import bulk, selectors, services
+from ..countries import country_name
 from ..filtersets import CompanyFilterSet
-from ..forms import CompanyForm, country_name
+from ..forms import CompanyForm
 from ..models import Company
 from ..phones import display_phone, shown_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView

@@ -23,8 +23,9 @@ from crm.core.views.errors import bad_request
 from crm.core.views.generic import ModuleAccessMixin, ObjectDetailView, ObjectFormView
 
 from .. import bulk, selectors, services
+from ..countries import country_name
 from ..filtersets import ContactFilterSet
-from ..forms import ContactForm, country_name
+from ..forms import ContactForm
 from ..models import Contact
 from ..phones import shown_phone
 from .listing import BulkActionView, BulkServices, Column, ColumnChoiceView, CustomerListView

@@ -32,11 +32,12 @@ from crm.core.widgets import UserSelect, UserSelectMultiple
 
 from .. import bulk, selectors
 from ..choices import CustomFieldKind, LifecycleStage
+from ..countries import country_choices, country_name
 from ..custom_fields import selectors as custom_field_selectors
 from ..custom_fields.filters import is_refused, param, value_expression
 from ..custom_fields.paging import keyset_paginate_by_value
 from ..custom_fields.sensitive import shown_display
-from ..forms import BulkActionForm, country_choices, country_name
+from ..forms import BulkActionForm
 from ..merging import services as merge_services
 from ..phones import shown_phone
 

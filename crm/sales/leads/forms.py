@@ -14,7 +14,7 @@ from crm.accounts.models import Team
 from crm.core import money
 from crm.core.widgets import FastSelectMultiple, UserSelect
 from crm.customers.choices import CompanySize
-from crm.customers.forms import country_choices
+from crm.customers.countries import country_choices
 from crm.customers.phones import display_phone, normalize_phone
 
 from ..choices import AssignmentMethod, LeadSource, LeadStatus

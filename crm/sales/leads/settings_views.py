@@ -15,7 +15,7 @@ from django.views import View
 
 from crm.core.exceptions import ConflictError
 from crm.core.views.generic import ModuleAccessMixin, ObjectFormView, apply_validation_error, record_history_page
-from crm.customers.forms import country_name
+from crm.customers.countries import country_name
 
 from ..models import AssignmentRule
 from . import assignment, selectors, settings_services

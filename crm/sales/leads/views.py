@@ -33,7 +33,7 @@ from crm.core.views.generic import (
 from crm.customers.activities.forms import ActivityForm
 from crm.customers.bulk import clean_ids
 from crm.customers.choices import ActivityKind
-from crm.customers.forms import country_name
+from crm.customers.countries import country_name
 from crm.customers.phones import shown_phone
 from crm.customers.views.listing import safe_next
 from crm.customers.views.records import RecordDeleteView, record_panels

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from crm.customers.choices import CompanySize
-from crm.customers.forms import country_choices
+from crm.customers.countries import country_choices
 from crm.customers.phones import normalize_phone
 
 from ..choices import LeadSource
