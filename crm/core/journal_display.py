@@ -48,41 +48,27 @@ def _text(value: Any) -> str:
         return _("No")
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)[:200]
-    text = str(value)
-    return text if len(text) <= 200 else text[:199] + "…"
+    return _cut(str(value))
 
 
-def _opened(token: str, model: Any, object_id: str, *, as_json: bool = False) -> Any:
-    """A value the journal keeps encrypted (``as_json``: a sensitive custom field's, sealed as JSON),
-    as the viewer may see it."""
+def _opened(token: str, model: Any, object_id: str, *, as_json: bool = False, shown: bool = True) -> Any:
+    """A value the journal keeps encrypted (``as_json``: a sensitive custom field's, sealed as JSON), as
+    the viewer may see it; with ``shown=False``, in clear to be compared (each sealing of one value
+    differs), never to be shown."""
     try:
         text = keyring.open_sealed(token)
         value = json.loads(text) if as_json else text
     except (keyring.DecryptionError, ValueError):
-        return _("(cannot be decrypted)")
-    return masking.shown_of(model, object_id, value)
+        return _("(cannot be decrypted)") if shown else token
+    return masking.shown_of(model, object_id, value) if shown else value
 
 
-def _clear_values(value: Any) -> dict[str, Any]:
-    """A dict of values (custom fields) with those the journal keeps encrypted opened, to compare them
-    (each sealing differs, so sealed texts cannot be compared); never shown as such."""
-    if not isinstance(value, dict):
-        return {}
-    opened = {}
-    for key, item in value.items():
-        try:
-            opened[key] = json.loads(keyring.open_sealed(item)) if keyring.is_sealed(item) else item
-        except (keyring.DecryptionError, ValueError):
-            opened[key] = item
-    return opened
-
-
-def _opened_values(value: Any, model: Any, object_id: str) -> dict[str, Any]:
-    """A dict of values (custom fields), those the journal keeps encrypted opened as the viewer may see them."""
+def _opened_values(value: Any, model: Any, object_id: str, *, shown: bool = True) -> dict[str, Any]:
+    """A dict of values (custom fields), those the journal keeps encrypted opened (see ``_opened``)."""
     if not isinstance(value, dict):
         return {}
     return {
-        key: _opened(item, model, object_id, as_json=True) if keyring.is_sealed(item) else item
+        key: _opened(item, model, object_id, as_json=True, shown=shown) if keyring.is_sealed(item) else item
         for key, item in value.items()
     }
 
@@ -136,17 +122,14 @@ def describe(entries: Iterable[Any]) -> list[Any]:
                     value = _opened(value, model, entry.object_id)
                 if formatter is not None and isinstance(value, str) and value and not masking.is_masked(value):
                     return str(formatter(value))
-                elif isinstance(value, dict):  # custom field values: those of sensitive fields are sealed
-                    value = {
-                        k: _opened(v, model, entry.object_id, as_json=True) if keyring.is_sealed(v) else v
-                        for k, v in value.items()
-                    }
+                if isinstance(value, dict):  # values of several fields, those of sensitive ones sealed
+                    value = _opened_values(value, model, entry.object_id)
                 return lookup.get(str(value), _text(value)) if value is not None else "—"
 
             expand = getattr(field, "journal_rows", None)  # a field whose value holds several (custom fields)
             if expand is not None and isinstance(change, list) and change != [REDACTED, REDACTED]:
                 old, new = [*change, None, None][:2]
-                clear = [_clear_values(value) for value in (old, new)]
+                clear = [_opened_values(value, model, entry.object_id, shown=False) for value in (old, new)]
                 changed = {key for key in clear[0].keys() | clear[1].keys() if clear[0].get(key) != clear[1].get(key)}
                 shown = [_opened_values(value, model, entry.object_id) for value in (old, new)]
                 rows.extend(

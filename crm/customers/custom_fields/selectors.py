@@ -78,22 +78,15 @@ def active_by_key(entity: str) -> dict[str, CustomField]:
     return {definition.key: definition for definition in active_definitions(entity)}
 
 
-def definitions_by_key(entity: str, keys: Any) -> dict[str, CustomField]:
-    """The definitions of ``keys``, fields switched off since included (a deleted field's key is missing)."""
-    wanted = set(keys)
-    found = {key: definition for key, definition in active_by_key(entity).items() if key in wanted}
-    missing = wanted - found.keys()
-    if missing:
-        found.update(
-            (definition.key, definition) for definition in CustomField.objects.filter(entity=entity, key__in=missing)
-        )
-    return found
-
-
 def labels_by_key(entity: str, keys: Any) -> dict[str, str]:
-    """The label of each of ``keys``; a key whose definition was deleted is its own label."""
-    definitions = definitions_by_key(entity, keys)
-    return {key: definitions[key].label if key in definitions else key for key in set(keys)}
+    """The label of each of ``keys``, fields switched off since included; a key whose definition was
+    deleted is its own label."""
+    wanted = set(keys)
+    labels = {key: definition.label for key, definition in active_by_key(entity).items() if key in wanted}
+    missing = wanted - labels.keys()
+    if missing:
+        labels.update(CustomField.objects.filter(entity=entity, key__in=missing).values_list("key", "label"))
+    return {key: labels.get(key, key) for key in wanted}
 
 
 def sensitive_keys(entity: str) -> frozenset[str]:

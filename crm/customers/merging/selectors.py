@@ -236,7 +236,7 @@ def contact_matches(*, user: Any, data: Any, exclude: int | None = None, limit: 
     )
     company = str(data.get("company") or "").strip()
     company_id = int(company) if company.isdigit() and len(company) < 19 else None
-    candidate = Candidate(emails=emails[:20], phones=phones[:20], name=name[:200], company_id=company_id)
+    candidate = Candidate(emails=emails[:20], phones=phones[:20], name=name, company_id=company_id)
     hits = find_contact_matches(user=user, candidate=candidate, exclude=exclude, limit=limit)
     records = _visible(Contact, user).select_related("company").in_bulk([hit.pk for hit in hits])
     return [Match(records[hit.pk], hit.reasons) for hit in hits if hit.pk in records]
