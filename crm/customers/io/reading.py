@@ -13,7 +13,7 @@ import csv
 import io
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import IO, Any
@@ -294,20 +294,22 @@ def _broken_quotes(first: int, last: int, exc: csv.Error) -> str:
 def count_rows(fileobj: Any, info: FileInfo, *, has_header: bool = True) -> int:
     """Read the whole table once, before anything is imported: its number of data rows (blank rows left
     out). Raises ImportFileError for broken quotes, a damaged workbook, or more rows than one import may
-    hold (``CRM_IMPORT_MAX_ROWS``), whatever the format."""
+    hold, whatever the format."""
+    with open_table(fileobj, info, has_header=has_header) as table:
+        return count_within_limit(table.rows)
+
+
+def count_within_limit(items: Iterable[Any]) -> int:
+    """How many ``items`` a file holds (rows, cards), read to the end; more than one import may hold
+    (``CRM_IMPORT_MAX_ROWS``) raises ImportFileError as soon as the limit is passed."""
     limit = max_rows()
     count = 0
-    with open_table(fileobj, info, has_header=has_header) as table:
-        for count, _row in enumerate(table.rows, start=1):
-            if count > limit:
-                raise too_many_rows()
+    for count, _item in enumerate(items, start=1):
+        if count > limit:
+            raise ImportFileError(
+                _("The file has more than %(count)s rows; split it into smaller files.") % {"count": f"{limit:,}"}
+            )
     return count
-
-
-def too_many_rows() -> ImportFileError:
-    return ImportFileError(
-        _("The file has more than %(count)s rows; split it into smaller files.") % {"count": f"{max_rows():,}"}
-    )
 
 
 def _is_blank(cells: list[str]) -> bool:

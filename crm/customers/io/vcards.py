@@ -23,7 +23,7 @@ from ..choices import ChannelKind
 from ..models import Contact
 from ..models.contacts import compose_contact_name
 from .importing import SourceRow
-from .reading import FileInfo, ImportFileError, binary, max_rows, too_many_rows
+from .reading import FileInfo, ImportFileError, binary, count_within_limit
 
 VERSION = "3.0"
 MAX_CARD_CHARS = 2_000_000
@@ -125,12 +125,7 @@ def split_cards(fileobj: Any, info: FileInfo) -> Iterator[tuple[int, str]]:
 def count_cards(fileobj: Any, info: FileInfo) -> int:
     """The number of cards, read before anything is imported; more than one import may hold (as for
     a table, ``CRM_IMPORT_MAX_ROWS``) raises ImportFileError."""
-    limit = max_rows()
-    count = 0
-    for count, _card in enumerate(split_cards(fileobj, info), start=1):
-        if count > limit:
-            raise too_many_rows()
-    return count
+    return count_within_limit(split_cards(fileobj, info))
 
 
 def card_rows(fileobj: Any, info: FileInfo) -> Iterator[SourceRow]:
