@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from crm.accounts.forms import VersionedModelForm
@@ -237,6 +238,13 @@ class ContactForm(CustomFieldsFormMixin, VersionedModelForm):
             [(p.number, p.kind, p.is_primary) for p in self.instance.phones.all()] if self.instance.pk else [],
         )
         self.add_custom_fields()
+
+    @property
+    def name_fields(self) -> list[Any]:
+        """First and last name in the order people of the current language write them: in Chinese the
+        family name (姓) first."""
+        first, last = self["first_name"], self["last_name"]
+        return [last, first] if (translation.get_language() or "").startswith("zh") else [first, last]
 
     def _rows_sent(self, rows: Any) -> bool:
         """A form sent without a row set (a script posting only some fields) leaves that list alone."""
