@@ -63,7 +63,12 @@ def tag_list() -> QuerySet[Tag]:
 
 def contact_autocomplete(*, user: Any, query: str, limit: int = 10) -> list[Contact]:
     """A few contacts for a picker: every word in the name, or the exact email address."""
-    contacts = Contact.objects.visible_to(user).select_related("company").only("id", "name", "email", "company__name")
+    contacts = (
+        contact_list(user=user)
+        .select_related(None)
+        .select_related("company")
+        .only("id", "name", "email", "company__name")
+    )
     if "@" in query:
         return list(contacts.filter(emails__email__iexact=query).order_by("name", "id")[:limit])
     return list(contacts.filter(_name_query(query)).order_by("name", "id")[:limit])
